@@ -1,0 +1,52 @@
+"""Seeded, machine-independent choice of the k-shot reference images."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from winclip_lit.data.errors import DatasetError
+
+
+def _stable_key(seed: int | str, relative: str) -> str:
+    return hashlib.sha256(f"{seed}/{relative}".encode()).hexdigest()
+
+
+def sample_reference_files(pool: Sequence[str | os.PathLike], k: int, seed: int | str = 0) -> list[Path]:
+    """Draw ``k`` reference files uniformly without replacement from ``pool``.
+
+    The draw is a seeded random permutation of the sorted pool: every file gets the key
+    ``sha256(f"{seed}/{relative path}")`` (the path relative to the pool's common folder, so the choice
+    does not depend on where the dataset lives) and the ``k`` smallest keys win. It depends only on the
+    file names, ``k`` and ``seed``: identical across machines, Python/NumPy/PyTorch versions, numbers
+    of GPUs and dataloader workers, and never touches a global RNG. A smaller ``k`` with the same seed
+    gives a prefix of a larger ``k``'s choice.
+
+    Args:
+        pool: Candidate files (the category's normal training images).
+        k: Number of references; 0 gives an empty list.
+        seed: Seed of the draw.
+
+    Returns:
+        The chosen files in draw order.
+
+    Raises:
+        DatasetError: If ``k`` is negative or larger than the pool.
+    """
+    k = int(k)
+    if k < 0:
+        raise DatasetError(f"k_shot must be >= 0, got {k}")
+    paths = sorted({Path(p) for p in pool}, key=lambda p: p.as_posix())
+    if k > len(paths):
+        where = f" (in {paths[0].parent})" if paths else ""
+        raise DatasetError(
+            f"k_shot={k} is larger than the reference pool of {len(paths)} normal image(s){where}; "
+            f"use k_shot <= {len(paths)} or add normal images"
+        )
+    if k == 0:
+        return []
+    base = Path(os.path.commonpath([str(p.parent) for p in paths]))
+    ranked = sorted(paths, key=lambda p: (_stable_key(seed, p.relative_to(base).as_posix()), p.as_posix()))
+    return ranked[:k]
