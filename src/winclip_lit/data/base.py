@@ -120,9 +120,11 @@ class AnomalyDataModule(L.LightningDataModule):
             self._check_category(category)
         # Listing is cheap: missing masks or empty folders fail here, before any model is loaded.
         self._records: dict[str, list[TestRecord]] = {c: self._list_records(c) for c in self.categories}
+        self._references: dict[str, list[Path]] = {}
+        for category in self.categories:  # k larger than a pool fails here too
+            self.reference_files(category)
         self._category: str | None = self.categories[0] if len(self.categories) == 1 else None
         self._datasets: dict[str, AnomalyTestDataset] = {}
-        self._references: dict[str, list[Path]] = {}
         self.test_dataset: AnomalyTestDataset | None = None
 
     # ----- hooks for subclasses -------------------------------------------------------------------
@@ -199,17 +201,18 @@ class AnomalyDataModule(L.LightningDataModule):
     def reference_files(self, category: str | None = None) -> list[Path]:
         """The ``k_shot`` seeded reference files of ``category`` (default: the selected one)."""
         category = self._current(category)
+        if self.k_shot == 0:
+            return []
         if category not in self._references:
             files = sample_reference_files(self._reference_pool(category), self.k_shot, self.seed)
-            if files:
-                log.info(
-                    "%s/%s: %d-shot references (seed %d): %s",
-                    self.dataset_name,
-                    category,
-                    self.k_shot,
-                    self.seed,
-                    ", ".join(self._relative(p) for p in files),
-                )
+            log.info(
+                "%s/%s: %d-shot references (seed %d): %s",
+                self.dataset_name,
+                category,
+                self.k_shot,
+                self.seed,
+                ", ".join(self._relative(p) for p in files),
+            )
             self._references[category] = files
         return list(self._references[category])
 

@@ -29,6 +29,8 @@ class TestRecord:
         defect: Defect type ("good" for normal images).
     """
 
+    __test__ = False  # not a pytest test class
+
     image: Path
     mask: Path | None
     label: int

@@ -90,6 +90,20 @@ def _write_anomaly(
     category.boxes[image_path] = box
 
 
+def box_mask(box: Box, src_hw: tuple[int, int], out_hw: tuple[int, int]) -> np.ndarray:
+    """The (h, w) uint8 mask of ``box`` after a nearest-neighbour resize from ``src_hw`` to ``out_hw``.
+
+    Computed independently of any imaging library (pixel-centre rule: the output pixel ``i`` takes
+    the source pixel ``floor((i + 0.5) * src / out)``), so tests can check mask resizing against it.
+    """
+    rows = np.floor((np.arange(out_hw[0]) + 0.5) * src_hw[0] / out_hw[0]).astype(int)
+    cols = np.floor((np.arange(out_hw[1]) + 0.5) * src_hw[1] / out_hw[1]).astype(int)
+    top, left, bottom, right = box
+    in_rows = (rows >= top) & (rows < bottom)
+    in_cols = (cols >= left) & (cols < right)
+    return (in_rows[:, None] & in_cols[None, :]).astype(np.uint8)
+
+
 def make_mvtec(
     root: str | Path,
     categories: Sequence[str] = ("bottle",),
