@@ -1,0 +1,13 @@
+"""Errors raised by the model layer, each with a one-line message that says what to do."""
+
+
+class WinCLIPError(Exception):
+    """Base class of winclip-lit model errors."""
+
+
+class UnsupportedBackboneError(WinCLIPError, ValueError):
+    """The requested backbone cannot run WinCLIP (unknown name, or not a class-token ViT)."""
+
+
+class WeightsUnavailableError(WinCLIPError, RuntimeError):
+    """Pretrained weights could not be loaded (offline, not cached, or a bad checkpoint path)."""

@@ -1,0 +1,373 @@
+"""WinCLIP (zero-shot) and WinCLIP+ (few-normal-shot) on an open_clip ViT (spec sections 3, 5-7)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from winclip_lit.model.backbones import DEFAULT_MODEL_NAME, DEFAULT_PRETRAINED, load_backbone
+from winclip_lit.model.encoder import WindowEncoder
+from winclip_lit.model.features import ImageFeatures
+from winclip_lit.model.preprocess import OPENAI_MEAN, OPENAI_STD, ImageTransform
+from winclip_lit.model.prompts import (
+    ANOMALOUS_STATES,
+    NORMAL_STATES,
+    TEMPLATES,
+    class_name_for,
+    compose_prompts,
+    encode_prompt_set,
+)
+from winclip_lit.model.windows import coverage_matrix, harmonic_aggregate, harmonic_mean, window_indices
+
+FEATURE_VERSION = 1
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+@dataclass
+class WinCLIPOutput:
+    """Scores of a batch of images.
+
+    Attributes:
+        image_scores: (B,) anomaly probabilities in [0, 1].
+        anomaly_maps: (B, H, W) anomaly maps at the input resolution, in [0, 1].
+        zero_shot_maps: (B, H, W) the zero-shot (language-guided) maps.
+        few_shot_maps: (B, H, W) the few-shot association maps, None in zero-shot mode.
+    """
+
+    image_scores: torch.Tensor
+    anomaly_maps: torch.Tensor
+    zero_shot_maps: torch.Tensor
+    few_shot_maps: torch.Tensor | None = None
+
+
+def association_scores(queries: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
+    """``min_r (1 - cos(q, r)) / 2`` clamped at 0, for L2-normalised queries (B, N, D) and memory (M, D)."""
+    nearest = (queries @ memory.T).amax(dim=-1)
+    return ((1.0 - nearest) / 2.0).clamp_min(0.0)
+
+
+def gaussian_blur(maps: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian smoothing of (B, H, W) maps with reflect padding (kernel radius 4 sigma)."""
+    radius = max(1, int(4.0 * sigma + 0.5))
+    x = torch.arange(-radius, radius + 1, device=maps.device, dtype=maps.dtype)
+    kernel = torch.exp(-(x**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    out = maps[:, None]
+    out = F.conv2d(F.pad(out, (radius, radius, 0, 0), mode="reflect"), kernel.view(1, 1, 1, -1))
+    out = F.conv2d(F.pad(out, (0, 0, radius, radius), mode="reflect"), kernel.view(1, 1, -1, 1))
+    return out[:, 0]
+
+
+class WinCLIP(nn.Module):
+    """WinCLIP / WinCLIP+ anomaly classification and segmentation.
+
+    Args:
+        clip_model: An open_clip CLIP model with a ViT image tower (class-token pooling).
+        tokenizer: The open_clip tokenizer of ``clip_model``.
+        scales: Window sizes in patch units (paper: 2 and 3).
+        stride: Window stride in patch units.
+        temperature: Softmax temperature tau of the two-class text scoring.
+        templates: Prompt templates, each with one ``{}``.
+        normal_states: Normal state phrases, each with one ``{}`` for the object name.
+        anomalous_states: Anomalous state phrases, each with one ``{}``.
+        text_average: ``normalized`` (normalise each sentence embedding, then average) or ``raw``.
+        class_name_map: Object name per category folder name (None: the built-in VisA map; {}: none).
+        fixed_class_name: One object name for every category (e.g. ``object``).
+        project_patches: Project the few-shot patch features with ``proj`` (default: unprojected).
+        few_shot_weight: Weight of the few-shot part in the fused map and image score (paper: 0.5).
+        smoothing_sigma: Gaussian smoothing of the final maps, in pixels (0: off).
+        max_tokens: Tokens per transformer chunk for window sequences; bounds peak memory.
+        precision: ``fp32``, ``bf16`` or ``fp16`` autocast for the image tower (scores are always fp32).
+        compile: Compile the image encoder with ``torch.compile``.
+        image_size: Model input side in pixels (default: the ViT's).
+        mean: Normalisation mean (default: the model's preprocess config, else OpenAI CLIP's).
+        std: Normalisation std.
+        model_name: Backbone name (recorded in the feature fingerprint).
+        pretrained: Weights tag or path (recorded in the feature fingerprint).
+    """
+
+    def __init__(
+        self,
+        clip_model: nn.Module,
+        tokenizer: Any,
+        scales: Sequence[int] = (2, 3),
+        stride: int = 1,
+        temperature: float = 0.07,
+        templates: Sequence[str] = TEMPLATES,
+        normal_states: Sequence[str] = NORMAL_STATES,
+        anomalous_states: Sequence[str] = ANOMALOUS_STATES,
+        text_average: str = "normalized",
+        class_name_map: Mapping[str, str] | None = None,
+        fixed_class_name: str | None = None,
+        project_patches: bool = False,
+        few_shot_weight: float = 0.5,
+        smoothing_sigma: float = 0.0,
+        max_tokens: int = 32768,
+        precision: str = "fp32",
+        compile: bool = False,
+        image_size: int | None = None,
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
+        model_name: str | None = None,
+        pretrained: str | None = None,
+    ) -> None:
+        super().__init__()
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
+        if not 0.0 <= few_shot_weight <= 1.0:
+            raise ValueError(f"few_shot_weight must be in [0, 1], got {few_shot_weight}")
+        if not scales:
+            raise ValueError("scales must list at least one window size")
+        self.clip = clip_model.eval().requires_grad_(False)
+        self.tokenizer = tokenizer
+        self.encoder = WindowEncoder(
+            clip_model.visual,
+            scales=scales,
+            stride=stride,
+            project_patches=project_patches,
+            max_tokens=max_tokens,
+        )
+        self.temperature = float(temperature)
+        self.templates = list(templates)
+        self.normal_states = list(normal_states)
+        self.anomalous_states = list(anomalous_states)
+        self.text_average = text_average
+        self.class_name_map = None if class_name_map is None else dict(class_name_map)
+        self.fixed_class_name = fixed_class_name
+        self.few_shot_weight = float(few_shot_weight)
+        self.smoothing_sigma = float(smoothing_sigma)
+        self.precision = precision
+        self.model_name = model_name
+        self.pretrained = pretrained
+        visual_size = clip_model.visual.image_size
+        self.image_size = int(
+            image_size or (visual_size[0] if isinstance(visual_size, Sequence) else visual_size)
+        )
+        cfg = getattr(clip_model.visual, "preprocess_cfg", None) or {}
+        self.transform = ImageTransform(
+            self.image_size, mean or cfg.get("mean", OPENAI_MEAN), std or cfg.get("std", OPENAI_STD)
+        )
+        num_patches = self.encoder.num_patches
+        for size in self.encoder.scales:
+            cover = coverage_matrix(window_indices(self.encoder.grid, size, self.encoder.stride), num_patches)
+            self.register_buffer(f"_coverage_{size}", cover, persistent=False)
+        self.register_buffer("text_embeddings", torch.empty(0), persistent=False)
+        self.class_name: str | None = None
+        self.category: str | None = None
+        self.reference: ImageFeatures | None = None
+        self._encode = torch.compile(self.encoder, dynamic=True) if compile else self.encoder
+        self._fingerprint: str | None = None
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        model_name: str = DEFAULT_MODEL_NAME,
+        pretrained: str | None = DEFAULT_PRETRAINED,
+        cache_dir: str | None = None,
+        device: str | torch.device = "cpu",
+        **options: Any,
+    ) -> WinCLIP:
+        """Build WinCLIP on an open_clip backbone.
+
+        Args:
+            model_name: open_clip model name, ``hf-hub:org/repo`` or ``local-dir:/path``.
+            pretrained: open_clip pretrained tag, a local checkpoint file, or None for random weights.
+            cache_dir: Weights cache directory.
+            device: Device of the model.
+            **options: Any :class:`WinCLIP` constructor option (scales, temperature, prompts, ...).
+        """
+        backbone = load_backbone(model_name, pretrained, cache_dir=cache_dir, device=device)
+        options.setdefault("mean", backbone.mean)
+        options.setdefault("std", backbone.std)
+        model = cls(
+            backbone.model, backbone.tokenizer, model_name=model_name, pretrained=pretrained, **options
+        )
+        return model.to(device)
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the model's parameters."""
+        return self.encoder.visual.conv1.weight.device
+
+    @property
+    def scales(self) -> tuple[int, ...]:
+        """Window sizes in patch units."""
+        return self.encoder.scales
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """Patch grid (rows, cols)."""
+        return self.encoder.grid
+
+    def prompts(self, category: str) -> tuple[list[str], list[str]]:
+        """The normal and anomalous sentences of a category."""
+        name = class_name_for(category, self.class_name_map, self.fixed_class_name)
+        return (
+            compose_prompts(name, self.normal_states, self.templates),
+            compose_prompts(name, self.anomalous_states, self.templates),
+        )
+
+    @torch.no_grad()
+    def set_class_name(self, category: str) -> None:
+        """Build the prompt ensemble and text embeddings ``T`` (2, D) for a category (row 0 normal)."""
+        normal, anomalous = self.prompts(category)
+        encode = self.clip.encode_text
+        rows = [
+            encode_prompt_set(encode, self.tokenizer, p, self.text_average, device=self.device)
+            for p in (normal, anomalous)
+        ]
+        self.text_embeddings = torch.stack(rows)
+        self.category = category
+        self.class_name = class_name_for(category, self.class_name_map, self.fixed_class_name)
+
+    def _check_images(self, images: torch.Tensor, what: str) -> None:
+        expected = (3, self.image_size, self.image_size)
+        if images.ndim != 4 or tuple(images.shape[1:]) != expected:
+            raise ValueError(
+                f"{what} must be a (N, {expected[0]}, {expected[1]}, {expected[2]}) normalised tensor "
+                f"(use model.transform), got shape {tuple(images.shape)}"
+            )
+
+    @torch.no_grad()
+    def encode(self, images: torch.Tensor) -> ImageFeatures:
+        """Prompt-independent, L2-normalised fp32 features of normalised images (B, 3, S, S)."""
+        self._check_images(images, "images")
+        images = images.to(self.device)
+        dtype = PRECISIONS[self.precision]
+        autocast = (
+            torch.autocast(device_type=images.device.type, dtype=dtype)
+            if dtype is not None
+            else contextlib.nullcontext()
+        )
+        with autocast:
+            features = self._encode(images)
+        return features.to(dtype=torch.float32)
+
+    @torch.no_grad()
+    def set_reference_images(self, images: torch.Tensor | None) -> None:
+        """Encode k normal reference images (k, 3, S, S) as the few-shot memory; None -> zero-shot."""
+        if images is None:
+            self.reference = None
+            return
+        self._check_images(images, "reference images")
+        if images.shape[0] == 0:
+            raise ValueError("reference images are empty; pass None for zero-shot")
+        self.set_reference_features(self.encode(images))
+
+    def set_reference_features(self, features: ImageFeatures | None) -> None:
+        """Use already encoded reference features (from :meth:`encode` or a cache) as the memory."""
+        if features is not None and len(features.windows) != len(self.scales):
+            raise ValueError(
+                f"reference features have {len(features.windows)} window scales, the model has {len(self.scales)}"
+            )
+        self.reference = None if features is None else features.to(self.device, torch.float32)
+
+    def _text_probability(self, embeddings: torch.Tensor) -> torch.Tensor:
+        logits = embeddings @ self.text_embeddings.T / self.temperature
+        return logits.softmax(dim=-1)[..., 1]
+
+    def _coverage(self, size: int) -> torch.Tensor:
+        return getattr(self, f"_coverage_{size}")
+
+    def _to_pixels(self, patch_scores: torch.Tensor) -> torch.Tensor:
+        grid_maps = patch_scores.view(-1, 1, *self.grid)
+        maps = F.interpolate(
+            grid_maps, size=(self.image_size, self.image_size), mode="bilinear", align_corners=False
+        )
+        maps = maps[:, 0]
+        if self.smoothing_sigma > 0:
+            maps = gaussian_blur(maps, self.smoothing_sigma)
+        return maps
+
+    @torch.no_grad()
+    def score(self, features: ImageFeatures) -> WinCLIPOutput:
+        """Image scores and anomaly maps from encoded features, the current prompts and the references."""
+        if self.text_embeddings.numel() == 0:
+            raise RuntimeError("call set_class_name(category) before scoring images")
+        features = features.to(self.device, torch.float32)
+        image_prob = self._text_probability(features.image)
+        zero_shot_parts = [image_prob[:, None].expand(-1, self.encoder.num_patches)]
+        for size, windows in zip(self.scales, features.windows, strict=True):
+            zero_shot_parts.append(harmonic_aggregate(self._text_probability(windows), self._coverage(size)))
+        zero_shot = harmonic_mean(torch.stack(zero_shot_parts), dim=0)
+        if self.reference is None:
+            return WinCLIPOutput(image_prob, self._to_pixels(zero_shot), self._to_pixels(zero_shot))
+        few_shot_parts = [association_scores(features.patches, self.reference.patches.flatten(0, 1))]
+        for size, windows, memory in zip(self.scales, features.windows, self.reference.windows, strict=True):
+            assoc = association_scores(windows, memory.flatten(0, 1))
+            few_shot_parts.append(harmonic_aggregate(assoc, self._coverage(size)))
+        few_shot = torch.stack(few_shot_parts).mean(dim=0)
+        w = self.few_shot_weight
+        fused = (1.0 - w) * zero_shot + w * few_shot
+        image_scores = (1.0 - w) * image_prob + w * few_shot.amax(dim=-1)
+        return WinCLIPOutput(
+            image_scores, self._to_pixels(fused), self._to_pixels(zero_shot), self._to_pixels(few_shot)
+        )
+
+    def forward(self, images: torch.Tensor) -> WinCLIPOutput:
+        """Score normalised images (B, 3, S, S)."""
+        return self.score(self.encode(images))
+
+    def feature_fingerprint(self) -> str:
+        """Hex key of everything the image features depend on: backbone, weights, preprocessing, windows, precision."""
+        if self._fingerprint is None:
+            digest = hashlib.blake2b(digest_size=16)
+            for tensor in self.encoder.visual.state_dict().values():
+                digest.update(tensor.detach().to("cpu").contiguous().view(torch.uint8).numpy().tobytes())
+            spec = {
+                "version": FEATURE_VERSION,
+                "model": self.model_name,
+                "pretrained": self.pretrained,
+                "transform": repr(self.transform),
+                "scales": self.scales,
+                "stride": self.encoder.stride,
+                "project_patches": self.encoder.project_patches,
+                "precision": self.precision,
+            }
+            digest.update(json.dumps(spec, sort_keys=True).encode())
+            self._fingerprint = digest.hexdigest()
+        return self._fingerprint
+
+    def export_state(self) -> dict[str, Any]:
+        """Text embeddings and reference memory of the current category (for checkpoints)."""
+        if self.text_embeddings.numel() == 0:
+            raise RuntimeError("call set_class_name(category) before export_state()")
+        ref = self.reference
+        return {
+            "category": self.category,
+            "class_name": self.class_name,
+            "text_embeddings": self.text_embeddings.cpu(),
+            "reference": None
+            if ref is None
+            else {
+                "image": ref.image.cpu(),
+                "windows": [w.cpu() for w in ref.windows],
+                "patches": ref.patches.cpu(),
+            },
+            "feature_fingerprint": self.feature_fingerprint(),
+        }
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`export_state` saved; refuses state made with other image features."""
+        if state.get("feature_fingerprint") != self.feature_fingerprint():
+            raise ValueError(
+                "checkpoint state was built with another backbone, weights, preprocessing, windows or precision; "
+                "rebuild it (train.py) with this model's configuration"
+            )
+        self.text_embeddings = state["text_embeddings"].to(self.device, torch.float32)
+        self.category = state.get("category")
+        self.class_name = state.get("class_name")
+        ref = state.get("reference")
+        self.set_reference_features(
+            None if ref is None else ImageFeatures(ref["image"], tuple(ref["windows"]), ref["patches"])
+        )
