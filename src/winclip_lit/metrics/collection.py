@@ -1,0 +1,223 @@
+"""User-facing container of all evaluation metrics, with DDP de-duplication by sample id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from torchmetrics import Metric, MetricCollection
+
+from winclip_lit.metrics.aupro import AUPRO
+from winclip_lit.metrics.binned import histograms
+from winclip_lit.metrics.classification import AUROC, AveragePrecision, F1Max
+from winclip_lit.metrics.ranking import (
+    RankCurve,
+    aupro,
+    auroc,
+    average_precision,
+    curve_from_histograms,
+    f1_max,
+)
+from winclip_lit.metrics.split import split_by_class
+from winclip_lit.metrics.validation import check_fpr_limit, check_mode, check_pair
+
+METRIC_KEYS = (
+    "image_auroc",
+    "image_ap",
+    "image_f1max",
+    "pixel_auroc",
+    "pixel_ap",
+    "pixel_f1max",
+    "pixel_aupro",
+)
+# Per-sample pixel states of the binned mode and their dtypes.
+_PIXEL_HISTS = {
+    "neg_hist": torch.int32,
+    "pos_hist": torch.int32,
+    "weight_hist": torch.float64,
+    "regions": torch.int64,
+}
+
+
+class AnomalyMetrics(Metric):
+    """Image- and pixel-level anomaly detection metrics of one category.
+
+    Exact mode stores image scores (float64), labels (uint8), anomaly maps (float32) and masks
+    (uint8), and sorts all pixels once at compute for all four pixel metrics. Binned mode stores,
+    per sample, the pixel counts and 1/region-area sums per bin (memory independent of the
+    resolution). Under DDP the states are gathered with torchmetrics' syncing; when
+    ``sample_ids`` are given, samples repeated by the distributed sampler's padding are counted
+    once (the first occurrence is kept). All maps must share one (H, W).
+
+    Args:
+        mode: ``"exact"`` (matches sklearn and the MVTec AD definition) or ``"binned"``.
+        num_thresholds: Number of fixed thresholds over [0, 1] in binned mode.
+        fpr_limit: AUPRO integration limit in (0, 1].
+        pixel: Whether to compute the pixel-level metrics (maps and masks are ignored if False).
+        **kwargs: Passed to :class:`torchmetrics.Metric` (e.g. ``compute_on_cpu``).
+    """
+
+    is_differentiable = False
+    higher_is_better = True
+    full_state_update = False
+
+    def __init__(
+        self,
+        mode: str = "exact",
+        num_thresholds: int = 1000,
+        fpr_limit: float = 0.3,
+        pixel: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        check_mode(mode, num_thresholds)
+        check_fpr_limit(fpr_limit)
+        self.mode, self.num_thresholds, self.fpr_limit, self.pixel = mode, num_thresholds, fpr_limit, pixel
+        names = ["image_scores", "labels", "sample_ids"]
+        if pixel:
+            names += ["maps", "masks"] if mode == "exact" else list(_PIXEL_HISTS)
+        for name in names:
+            self.add_state(name, default=[], dist_reduce_fx="cat")
+
+    def update(
+        self,
+        image_scores: Tensor,
+        labels: Tensor,
+        anomaly_maps: Tensor | None = None,
+        masks: Tensor | None = None,
+        sample_ids: Tensor | None = None,
+    ) -> None:
+        """Accumulates a batch.
+
+        Args:
+            image_scores: Image anomaly scores, shape (B,).
+            labels: Image labels in {0, 1}, shape (B,).
+            anomaly_maps: Pixel scores, shape (B, H, W); required when ``pixel``.
+            masks: Ground-truth masks in {0, 1}, shape (B, H, W); required when ``pixel``.
+            sample_ids: Dataset index of each sample, shape (B,); give it for every batch or none.
+        """
+        check_pair(image_scores, labels, ("image_scores", "labels"), 1)
+        batch = len(image_scores)
+        if sample_ids is not None and (sample_ids.shape != (batch,) or sample_ids.is_floating_point()):
+            raise ValueError(f"sample_ids must be an integer tensor of shape ({batch},), got {sample_ids}")
+        if self.pixel:
+            if anomaly_maps is None or masks is None:
+                raise ValueError("anomaly_maps and masks are required when pixel=True")
+            check_pair(anomaly_maps, masks, ("anomaly_maps", "masks"), 3)
+            if len(anomaly_maps) != batch:
+                raise ValueError(f"anomaly_maps has {len(anomaly_maps)} samples but image_scores has {batch}")
+        self.image_scores.append(image_scores.detach().to(torch.float64, copy=True))
+        self.labels.append(labels.detach().to(torch.uint8, copy=True))
+        if sample_ids is not None:
+            self.sample_ids.append(sample_ids.detach().to(torch.int64, copy=True))
+        if not self.pixel:
+            return
+        if self.mode == "exact":
+            self.maps.append(anomaly_maps.detach().to(torch.float32, copy=True))
+            self.masks.append(masks.detach().to(torch.uint8, copy=True))
+            return
+        counts = histograms(anomaly_maps, masks, self.num_thresholds, rows=True, regions=True)
+        for name, value in counts.items():
+            getattr(self, name).append(value.to(_PIXEL_HISTS[name]))
+
+    def compute(self) -> dict[str, float]:
+        """Returns ``{key: value}`` for the keys of METRIC_KEYS (pixel keys only when ``pixel``).
+
+        Values are fractions in [0, 1], NaN (with a warning) where a metric is undefined.
+        """
+        scores, labels = _cat(self.image_scores, torch.float64), _cat(self.labels, torch.uint8)
+        keep = self._keep_mask(len(scores))
+        if keep is not None:
+            rows = torch.from_numpy(keep).to(scores.device)
+            scores, labels = scores[rows], labels[rows]
+        if self.mode == "exact":
+            image = split_by_class(scores, labels).curve()
+        else:
+            image = self._binned(scores, labels)
+        out = {
+            "image_auroc": auroc(image),
+            "image_ap": average_precision(image),
+            "image_f1max": f1_max(image),
+        }
+        if self.pixel:
+            curve, n_regions = self._pixel_curve(keep)
+            out["pixel_auroc"] = auroc(curve)
+            out["pixel_ap"] = average_precision(curve)
+            out["pixel_f1max"] = f1_max(curve)
+            out["pixel_aupro"] = aupro(curve, n_regions, self.fpr_limit)
+        return out
+
+    def _keep_mask(self, n: int) -> np.ndarray | None:
+        ids = _cat(self.sample_ids, torch.int64).cpu().numpy()
+        if len(ids) == 0:
+            return None
+        if len(ids) != n:
+            raise ValueError(f"sample_ids given for {len(ids)} of {n} samples; give them for all or none")
+        first = np.unique(ids, return_index=True)[1]
+        if len(first) == n:
+            return None
+        keep = np.zeros(n, dtype=bool)
+        keep[first] = True
+        return keep
+
+    def _binned(self, scores: Tensor, labels: Tensor) -> RankCurve:
+        counts = histograms(scores, labels, self.num_thresholds)
+        return curve_from_histograms(counts["neg_hist"].cpu().numpy(), counts["pos_hist"].cpu().numpy())
+
+    def _pixel_curve(self, keep: np.ndarray | None) -> tuple[RankCurve, int]:
+        if self.mode == "exact":
+            split = split_by_class(self.maps, self.masks, keep, regions=True)
+            return split.curve(), split.n_regions
+        totals = {}
+        for name, dtype in _PIXEL_HISTS.items():
+            tail = () if name == "regions" else (self.num_thresholds,)
+            rows = _cat(getattr(self, name), dtype, tail).cpu().numpy()
+            totals[name] = (rows if keep is None else rows[keep]).sum(axis=0)
+        curve = curve_from_histograms(totals["neg_hist"], totals["pos_hist"], totals["weight_hist"])
+        return curve, int(totals["regions"])
+
+
+def _cat(state: Tensor | list[Tensor], dtype: torch.dtype, tail: tuple[int, ...] = ()) -> Tensor:
+    if isinstance(state, Tensor):
+        return state
+    return torch.cat(state) if state else torch.zeros((0, *tail), dtype=dtype)
+
+
+def make_metric_collections(
+    mode: str = "exact", num_thresholds: int = 1000, fpr_limit: float = 0.3
+) -> tuple[MetricCollection, MetricCollection]:
+    """Builds the standard raw torchmetrics collections.
+
+    The image collection is updated with ``(image_scores (B,), labels (B,))`` and the pixel one
+    with ``(anomaly_maps (B, H, W), masks (B, H, W))``. In exact mode the pixel metrics form one
+    compute group, so the maps are stored once. Unlike :class:`AnomalyMetrics`, no de-duplication
+    of padded DDP samples happens here.
+
+    Args:
+        mode: ``"exact"`` or ``"binned"``.
+        num_thresholds: Number of thresholds in binned mode.
+        fpr_limit: AUPRO integration limit.
+
+    Returns:
+        The image-level and the pixel-level collections, keyed like METRIC_KEYS.
+    """
+    image_kwargs = {"mode": mode, "num_thresholds": num_thresholds, "score_dtype": torch.float64}
+    pixel_kwargs = {"mode": mode, "num_thresholds": num_thresholds}
+    image = MetricCollection(
+        {
+            "image_auroc": AUROC(**image_kwargs),
+            "image_ap": AveragePrecision(**image_kwargs),
+            "image_f1max": F1Max(**image_kwargs),
+        }
+    )
+    pixel = MetricCollection(
+        {
+            "pixel_auroc": AUROC(**pixel_kwargs),
+            "pixel_ap": AveragePrecision(**pixel_kwargs),
+            "pixel_f1max": F1Max(**pixel_kwargs),
+            "pixel_aupro": AUPRO(fpr_limit=fpr_limit, **pixel_kwargs),
+        }
+    )
+    return image, pixel
