@@ -1,0 +1,21 @@
+"""Evaluate WinCLIP / WinCLIP+ on a dataset and write metrics.json plus result tables.
+
+`python evaluate.py` runs the paper's zero-shot setting on MVTec-AD; see docs/experiments.md."""
+
+import hydra
+from omegaconf import DictConfig
+
+from winclip_lit.run.cli import run_entry_point
+
+
+@hydra.main(config_path="conf", config_name="config", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    """Hydra entry point."""
+    from winclip_lit.run.context import hydra_context
+    from winclip_lit.run.evaluate import evaluate
+
+    evaluate(cfg, hydra_context())
+
+
+if __name__ == "__main__":
+    run_entry_point(main, "evaluate.py")

@@ -1,0 +1,154 @@
+"""LightningModule around the pure-torch WinCLIP model: per-category setup, test step, metric updates."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+
+from winclip_lit import WinCLIP, WinCLIPOutput
+from winclip_lit.metrics import AnomalyMetrics
+
+
+@dataclass
+class CategorySetup:
+    """What the model needs for one category, applied on the module's device before testing.
+
+    Attributes:
+        name: Category name (selects the prompt class name).
+        references: (k,3,S,S) normalised reference images, or None (zero-shot or restored state).
+        reference_paths: Files of ``references`` (keys of the feature cache).
+        state: A state from ``WinCLIP.export_state()`` (a checkpoint) used instead of prompts/references.
+    """
+
+    name: str
+    references: torch.Tensor | None = None
+    reference_paths: list[str] = field(default_factory=list)
+    state: dict[str, Any] | None = None
+
+
+@dataclass
+class Sample:
+    """One test image kept for visualisation (rank 0 only)."""
+
+    image_path: str
+    anomaly_map: torch.Tensor
+    mask: torch.Tensor
+    label: int
+    score: float
+
+
+class WinCLIPModule(L.LightningModule):
+    """Evaluates a WinCLIP model one category at a time; holds no algorithm of its own.
+
+    Precision is the model's (``precision`` option: autocast of the image tower); scores and maps are
+    cast to fp32 before the metrics.
+
+    Call ``prepare(CategorySetup(...))`` then ``trainer.test(module, datamodule)`` per category; the
+    category's metrics are in ``results`` afterwards, its test-loop time in ``seconds``.
+
+    Args:
+        model: The pure-torch WinCLIP model (loaded once per process).
+        metrics: The metric collection; updated in ``test_step``, computed (synchronised across ranks)
+            at the end of each category's test epoch. None for inference only (fit, predict).
+        cache: Optional ``FeatureCache`` for per-image features, reused across runs.
+        num_samples: Test images per category kept in ``samples`` for visualisation.
+    """
+
+    def __init__(
+        self,
+        model: WinCLIP,
+        metrics: AnomalyMetrics | None = None,
+        cache: Any | None = None,
+        num_samples: int = 0,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.metrics = metrics
+        self.cache = cache
+        self.num_samples = int(num_samples)
+        self.setup_for: CategorySetup | None = None
+        self.results: dict[str, float] = {}
+        self.samples: list[Sample] = []
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def prepare(self, setup: CategorySetup) -> None:
+        """Choose the category (and its references or restored state) that the next test run uses."""
+        self.setup_for = setup
+
+    def apply_setup(self) -> None:
+        """Build the prepared category's text embeddings and reference memory on the module's device."""
+        setup = self.setup_for
+        if setup is None:
+            raise RuntimeError("call prepare(CategorySetup(...)) before trainer.test")
+        with torch.no_grad():
+            if setup.state is not None:
+                self.model.load_state(setup.state)
+                return
+            self.model.set_class_name(setup.name)
+            if setup.references is None:
+                self.model.set_reference_images(None)
+            elif self.cache is not None:
+                self.model.set_reference_features(
+                    self.cache.encode(self.model, setup.references.to(self.device), setup.reference_paths)
+                )
+            else:
+                self.model.set_reference_images(setup.references.to(self.device))
+
+    def on_test_start(self) -> None:
+        """Set prompts and references on this rank's device (identical on every rank)."""
+        self.apply_setup()
+        self.metrics.reset()
+        self.samples = []
+
+    def on_test_epoch_start(self) -> None:
+        """Start the clock of the test loop."""
+        self._started = time.perf_counter()
+
+    def forward(self, images: torch.Tensor, image_paths: list[str] | None = None) -> WinCLIPOutput:
+        """Scores and maps for normalised images (B,3,S,S), through the feature cache when enabled."""
+        with torch.no_grad():
+            if self.cache is not None and image_paths is not None:
+                return self.model.score(self.cache.encode(self.model, images, image_paths))
+            return self.model(images)
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        """Score one batch, bring maps to the mask size, update the metrics."""
+        out = self(batch["image"], list(batch["image_path"]))
+        scores = out.image_scores.float()
+        maps = out.anomaly_maps.float()
+        masks = batch["mask"]
+        if maps.shape[-2:] != masks.shape[-2:]:
+            maps = F.interpolate(maps[:, None], size=masks.shape[-2:], mode="bilinear", align_corners=False)[
+                :, 0
+            ]
+        self.metrics.update(scores, batch["label"], maps, masks, sample_ids=batch["index"])
+        self._keep_samples(batch, scores, maps)
+
+    def _keep_samples(self, batch: dict[str, Any], scores: torch.Tensor, maps: torch.Tensor) -> None:
+        if self.global_rank != 0:
+            return
+        for i in range(scores.shape[0]):
+            if len(self.samples) >= self.num_samples:
+                return
+            self.samples.append(
+                Sample(
+                    image_path=str(Path(batch["image_path"][i])),
+                    anomaly_map=maps[i].detach().cpu(),
+                    mask=batch["mask"][i].detach().cpu(),
+                    label=int(batch["label"][i]),
+                    score=float(scores[i]),
+                )
+            )
+
+    def on_test_epoch_end(self) -> None:
+        """Compute the category's metrics (a collective call under DDP) and stop the clock."""
+        self.results = {name: float(value) for name, value in self.metrics.compute().items()}
+        self.metrics.reset()
+        self.seconds = time.perf_counter() - self._started

@@ -1,0 +1,61 @@
+"""Where a run writes and how it is named, captured from Hydra once so that workers need no Hydra."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Identity of one run (one Hydra job).
+
+    Attributes:
+        output_dir: The job's output folder (created).
+        job_name: Entry point name (evaluate, train, predict, report).
+        group: Sweep folder shared by the jobs of one multirun (W&B group), or None for a single run.
+        name: Short run name (the job's overrides in a sweep, else the folder name).
+        multirun: Whether the job is part of a sweep.
+    """
+
+    output_dir: Path
+    job_name: str
+    group: str | None = None
+    name: str = ""
+    multirun: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (for the DDP worker file)."""
+        data = asdict(self)
+        data["output_dir"] = str(self.output_dir)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunContext:
+        """Inverse of ``to_dict``."""
+        return cls(**{**data, "output_dir": Path(data["output_dir"])})
+
+
+def hydra_context() -> RunContext:
+    """The current Hydra job's context (call inside a ``@hydra.main`` function)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    from winclip_lit.run.cli import dirname_for
+
+    hc = HydraConfig.get()
+    output_dir = Path(hc.runtime.output_dir)
+    multirun = hc.mode == RunMode.MULTIRUN
+    group = Path(hc.sweep.dir).name if multirun else None
+    name = dirname_for(hc.job.override_dirname) if multirun else output_dir.name
+    return RunContext(output_dir, hc.job.name, f"{hc.job.name}-{group}" if group else None, name, multirun)
+
+
+def process_rank() -> int:
+    """Global rank of this process from the launcher's environment (0 outside distributed runs)."""
+    for key in ("RANK", "SLURM_PROCID", "LOCAL_RANK"):
+        if key in os.environ:
+            return int(os.environ[key])
+    return 0

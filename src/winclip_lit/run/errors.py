@@ -1,0 +1,18 @@
+"""Errors that come from what the user asked for, reported as one line instead of a traceback."""
+
+from __future__ import annotations
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, inconsistent or unusable; the message says how to fix it."""
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Exception types caused by user input (config, CLI, data, weights) rather than by a bug."""
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from winclip_lit.data.errors import DatasetError
+    from winclip_lit.model.errors import WinCLIPError
+
+    return (ConfigError, DatasetError, WinCLIPError, HydraException, OmegaConfBaseException)

@@ -1,0 +1,90 @@
+"""Result files and human tables: metrics.json, Markdown and CSV in percent with one decimal."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+METRIC_LABELS = {
+    "image_auroc": "image AUROC",
+    "image_ap": "image AP",
+    "image_f1max": "image F1-max",
+    "pixel_auroc": "pixel AUROC",
+    "pixel_ap": "pixel AP",
+    "pixel_f1max": "pixel F1-max",
+    "pixel_aupro": "PRO",
+}
+
+
+def percent(value: float | None) -> str:
+    """A fraction as a percentage with one decimal ("-" when missing)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{100.0 * value:.1f}"
+
+
+def mean_over(
+    results: Mapping[str, Mapping[str, float | None]], keys: Sequence[str]
+) -> dict[str, float | None]:
+    """Plain mean over categories per metric (None when any category lacks the metric)."""
+    mean: dict[str, float | None] = {}
+    for key in keys:
+        values = [row.get(key) for row in results.values()]
+        usable = [v for v in values if v is not None and not math.isnan(v)]
+        mean[key] = sum(usable) / len(usable) if usable and len(usable) == len(values) else None
+    return mean
+
+
+def markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A GitHub Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def write_table(stem: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> tuple[Path, Path]:
+    """Write ``<stem>.md`` and ``<stem>.csv`` with the same rows."""
+    md, csv_path = stem.with_suffix(".md"), stem.with_suffix(".csv")
+    md.write_text(markdown(header, rows))
+    with csv_path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return md, csv_path
+
+
+def metric_rows(
+    results: Mapping[str, Mapping[str, float | None]], mean: Mapping[str, float | None], keys: Sequence[str]
+) -> tuple[list[str], list[list[str]]]:
+    """Header and rows (one per category, then the mean) of a per-category results table."""
+    header = ["category", *(METRIC_LABELS.get(k, k) for k in keys)]
+    rows = [[name, *(percent(row.get(k)) for k in keys)] for name, row in results.items()]
+    rows.append(["mean", *(percent(mean.get(k)) for k in keys)])
+    return header, rows
+
+
+def write_results(
+    output_dir: Path,
+    results: Mapping[str, Mapping[str, float | None]],
+    keys: Sequence[str],
+    references: Mapping[str, list[str]],
+    config: dict[str, Any],
+    throughput: Mapping[str, float],
+) -> dict[str, Any]:
+    """Write ``metrics.json`` (fractions) and ``metrics.md`` / ``metrics.csv`` (percent); return the JSON."""
+    mean = mean_over(results, keys)
+    payload = {
+        "categories": {name: {k: row.get(k) for k in keys} for name, row in results.items()},
+        "mean": mean,
+        "references": dict(references),
+        "config": config,
+        "throughput": dict(throughput),
+    }
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "metrics.json").write_text(json.dumps(payload, indent=2, allow_nan=False))
+    write_table(output_dir / "metrics", *metric_rows(results, mean, keys))
+    return payload

@@ -1,0 +1,67 @@
+"""Anomaly-map pictures: the image, the map as a heat overlay with the above-threshold region outlined,
+and the ground-truth mask when there is one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from matplotlib import colormaps
+from PIL import Image
+from scipy import ndimage
+
+COLORMAP = "jet"
+"""Map colours on a fixed [0, 1] scale (probabilities), so pictures of different images compare."""
+
+OUTLINE = np.array([255, 255, 255], dtype=np.uint8)
+
+
+def heat(anomaly_map: np.ndarray) -> np.ndarray:
+    """(H, W) probabilities -> (H, W, 3) uint8 colours on the fixed [0, 1] scale."""
+    rgba = colormaps[COLORMAP](np.clip(anomaly_map, 0.0, 1.0))
+    return (rgba[..., :3] * 255).astype(np.uint8)
+
+
+def outline(region: np.ndarray) -> np.ndarray:
+    """Boundary pixels (H, W) bool of a boolean region."""
+    return region & ~ndimage.binary_erosion(region, iterations=2, border_value=0)
+
+
+def panel(
+    image_path: str | Path,
+    anomaly_map: torch.Tensor | np.ndarray,
+    threshold: float,
+    mask: torch.Tensor | np.ndarray | None = None,
+    alpha: float = 0.5,
+) -> np.ndarray:
+    """Side-by-side picture [image | map overlay with threshold outline | ground-truth mask].
+
+    Args:
+        image_path: The original image (shown at the map's size).
+        anomaly_map: (H, W) anomaly probabilities in [0, 1].
+        threshold: Pixels with probability >= threshold are outlined in white.
+        mask: Optional (H, W) ground truth in {0, 1}; adds a third tile.
+        alpha: Weight of the heat map in the overlay.
+
+    Returns:
+        (H, 2W or 3W, 3) uint8 RGB array.
+    """
+    values = np.asarray(anomaly_map, dtype=np.float32)
+    height, width = values.shape
+    with Image.open(image_path) as source:
+        image = np.asarray(source.convert("RGB").resize((width, height), Image.Resampling.BICUBIC))
+    overlay = ((1.0 - alpha) * image + alpha * heat(values)).astype(np.uint8)
+    overlay[outline(values >= threshold)] = OUTLINE
+    tiles = [image, overlay]
+    if mask is not None:
+        binary = np.asarray(mask).astype(bool)
+        tiles.append(np.repeat((binary * 255).astype(np.uint8)[..., None], 3, axis=2))
+    return np.concatenate(tiles, axis=1)
+
+
+def save_panel(path: Path, picture: np.ndarray) -> Path:
+    """Write a panel as PNG."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(picture).save(path)
+    return path
