@@ -51,11 +51,10 @@ def curve_from_scores(
     """
     order = np.argsort(pos)[::-1]
     values = pos[order]
-    change = np.ones(len(values), dtype=bool)
-    change[1:] = values[1:] != values[:-1]
-    starts = np.flatnonzero(change)
-    ends = np.append(starts[1:], len(values)).astype(np.int64)
-    distinct = values[starts]
+    last = np.ones(len(values), dtype=bool)
+    last[:-1] = values[1:] != values[:-1]
+    ends = np.flatnonzero(last).astype(np.int64) + 1
+    distinct = values[ends - 1]
     if pos_weights is None:
         weight = ends.astype(np.float64)
     else:
