@@ -124,7 +124,9 @@ def test_bad_input_raises(maps: torch.Tensor, masks: torch.Tensor, message: str)
         AUPRO().update(maps, masks)
 
 
-@pytest.mark.parametrize("kwargs", [{"fpr_limit": 0.0}, {"fpr_limit": 1.5}, {"mode": "fast"}, {"num_thresholds": 1}])
+@pytest.mark.parametrize(
+    "kwargs", [{"fpr_limit": 0.0}, {"fpr_limit": 1.5}, {"mode": "fast"}, {"num_thresholds": 1}]
+)
 def test_bad_arguments_raise(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         AUPRO(**kwargs)

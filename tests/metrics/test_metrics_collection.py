@@ -97,7 +97,9 @@ def test_compute_without_update_is_nan() -> None:
         (4, torch.rand(10), "sample_ids must be an integer tensor"),
     ],
 )
-def test_bad_input_raises(data: tuple[torch.Tensor, ...], index: int, bad: torch.Tensor, message: str) -> None:
+def test_bad_input_raises(
+    data: tuple[torch.Tensor, ...], index: int, bad: torch.Tensor, message: str
+) -> None:
     args = [*data, torch.arange(10)]
     args[index] = bad
     with pytest.raises(ValueError, match=message):

@@ -51,7 +51,10 @@ def test_anomaly_metrics_image_and_pixel_equal_sklearn(kind: str) -> None:
     image_labels[:2] = [0, 1]
     metrics.update(*map(torch.from_numpy, (image_scores, image_labels, maps, masks)))
     out = metrics.compute()
-    for level, (s, y) in {"image": (image_scores, image_labels), "pixel": (maps.ravel(), masks.ravel())}.items():
+    for level, (s, y) in {
+        "image": (image_scores, image_labels),
+        "pixel": (maps.ravel(), masks.ravel()),
+    }.items():
         for name, value in _reference(s, y).items():
             assert out[f"{level}_{name}"] == pytest.approx(value, abs=TOL)
 
