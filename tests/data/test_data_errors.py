@@ -89,6 +89,14 @@ def test_corrupt_image(mvtec_copy, damage) -> None:
     _raises(lambda: next(iter(dm.test_dataloader())), f"cannot read image file {path}", "corrupt")
 
 
+def test_corrupt_image_in_worker_process(mvtec_copy) -> None:
+    path = mvtec_copy / "bottle" / "test" / "crack" / "000.png"
+    path.write_bytes(b"junk")
+    loader = _dm(mvtec_copy, batch_size=16, num_workers=1).test_dataloader()
+    with pytest.raises(DatasetError, match=f"cannot read image file {path}"):  # type kept across processes
+        next(iter(loader))
+
+
 def test_corrupt_reference_image(mvtec_copy) -> None:
     dm = _dm(mvtec_copy, k_shot=6)
     dm.reference_files()[0].write_bytes(b"\x89PNG broken")
