@@ -139,10 +139,12 @@ class AnomalyDataModule(L.LightningDataModule):
     @abstractmethod
     def _test_records(self, category: str) -> list[TestRecord]:
         """The category's test images in a deterministic (sorted) order; masks checked for presence."""
+        raise NotImplementedError
 
     @abstractmethod
     def _reference_pool(self, category: str) -> list[Path]:
         """The category's normal images that references are drawn from (never tested)."""
+        raise NotImplementedError
 
     def has_masks(self, category: str | None = None) -> bool:
         """Whether anomalous test images of ``category`` come with pixel ground truth."""
