@@ -327,7 +327,6 @@ class WinCLIP(nn.Module):
             spec = {
                 "version": FEATURE_VERSION,
                 "model": self.model_name,
-                "pretrained": self.pretrained,
                 "transform": repr(self.transform),
                 "scales": self.scales,
                 "stride": self.encoder.stride,

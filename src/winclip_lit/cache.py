@@ -1,0 +1,115 @@
+"""On-disk cache of prompt-independent image features, so sweeps encode each image once.
+
+Features depend only on the backbone, its weights, the preprocessed image tensor, the window sizes and the
+precision (the model's :meth:`~winclip_lit.WinCLIP.feature_fingerprint`), not on prompts, temperature,
+shots or seeds. Entries live in ``<directory>/<fingerprint>/<image-hash>.pt``: the image hash is taken over
+the preprocessed tensor itself, so a changed file, resize or normalisation can never hit a stale entry.
+Writes go to a temporary file and are renamed into place, so concurrent sweep jobs are safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from winclip_lit.model.features import ImageFeatures
+from winclip_lit.model.winclip import WinCLIP
+
+STORAGE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def tensor_key(image: torch.Tensor) -> str:
+    """Content hash of one preprocessed image tensor (shape, dtype and values)."""
+    data = image.detach().to("cpu", torch.float32).contiguous()
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(str(tuple(data.shape)).encode())
+    digest.update(data.numpy().tobytes())
+    return digest.hexdigest()
+
+
+class FeatureCache:
+    """Disk cache of :class:`ImageFeatures`, one file per image.
+
+    Args:
+        directory: Root folder of the cache (shared by all jobs of a sweep).
+        fingerprint: The model's ``feature_fingerprint()``; entries of other fingerprints are never read.
+        storage_dtype: ``float32`` (exact, default) or ``float16``/``bfloat16`` (half the disk).
+    """
+
+    def __init__(
+        self, directory: str | os.PathLike, fingerprint: str, storage_dtype: str = "float32"
+    ) -> None:
+        if storage_dtype not in STORAGE_DTYPES:
+            raise ValueError(f"storage_dtype must be one of {sorted(STORAGE_DTYPES)}, got {storage_dtype!r}")
+        self.root = Path(directory) / f"{fingerprint}-{storage_dtype}"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.dtype = STORAGE_DTYPES[storage_dtype]
+        self.hits = 0
+        self.misses = 0
+
+    def path(self, key: str) -> Path:
+        """File of one cache entry."""
+        return self.root / key[:2] / f"{key}.pt"
+
+    def load(self, key: str) -> ImageFeatures | None:
+        """The cached features of one image, or None when absent or unreadable."""
+        path = self.path(key)
+        if not path.is_file():
+            return None
+        try:
+            data = torch.load(path, map_location="cpu", weights_only=True)
+            return ImageFeatures(data["image"], tuple(data["windows"]), data["patches"]).to(
+                dtype=torch.float32
+            )
+        except Exception:  # a damaged entry is recomputed, never trusted
+            return None
+
+    def save(self, key: str, features: ImageFeatures) -> None:
+        """Atomically write the features of one image."""
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        feats = features.to("cpu", self.dtype)
+        payload = {"image": feats.image, "windows": list(feats.windows), "patches": feats.patches}
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                torch.save(payload, handle)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def encode(
+        self, model: WinCLIP, images: torch.Tensor, image_paths: Sequence[str] | None = None
+    ) -> ImageFeatures:
+        """Features of a batch: cached entries are loaded, the rest encoded in one call and stored.
+
+        Args:
+            model: The model whose fingerprint this cache was opened with.
+            images: (B, 3, S, S) preprocessed images.
+            image_paths: Optional file names, recorded in an index for people inspecting the cache.
+        """
+        keys = [tensor_key(image) for image in images]
+        found = [self.load(key) for key in keys]
+        missing = [i for i, feats in enumerate(found) if feats is None]
+        if missing:
+            encoded = model.encode(images[missing]).to("cpu")
+            for pos, i in enumerate(missing):
+                found[i] = encoded[pos]
+                self.save(keys[i], found[i])
+            if image_paths is not None:
+                self._record(keys, image_paths, missing)
+        self.hits += len(keys) - len(missing)
+        self.misses += len(missing)
+        return ImageFeatures.cat(found).to(model.device)
+
+    def _record(self, keys: Sequence[str], image_paths: Sequence[str], rows: Sequence[int]) -> None:
+        with open(self.root / "index.jsonl", "a", encoding="utf-8") as index:
+            for i in rows:
+                index.write(json.dumps({"key": keys[i], "path": str(image_paths[i])}) + "\n")

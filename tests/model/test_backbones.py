@@ -1,0 +1,77 @@
+"""Loading backbones: local checkpoints, clear one-line errors, and the paper backbone (slow)."""
+
+import open_clip
+import pytest
+import torch
+
+from winclip_lit import TINY_MODEL_NAME, UnsupportedBackboneError, WeightsUnavailableError, WinCLIP
+
+
+def test_tiny_model_is_registered_offline():
+    assert TINY_MODEL_NAME in open_clip.list_models()
+
+
+def test_local_checkpoint_file_loads_the_same_weights(tmp_path, tiny_model):
+    path = tmp_path / "tiny.pt"
+    torch.save(tiny_model.clip.state_dict(), path)
+    loaded = WinCLIP.from_pretrained(TINY_MODEL_NAME, str(path))
+    x = torch.randn(2, 3, 64, 64)
+    tiny_model.set_class_name("bottle")
+    loaded.set_class_name("bottle")
+    torch.testing.assert_close(loaded(x).anomaly_maps, tiny_model(x).anomaly_maps)
+    assert loaded.feature_fingerprint() == tiny_model.feature_fingerprint()
+
+
+def test_unknown_backbone_one_line():
+    with pytest.raises(UnsupportedBackboneError, match="Did you mean ViT-B-16-plus-240") as info:
+        WinCLIP.from_pretrained("ViT-B-16-plus-24", None)
+    assert "\n" not in str(info.value)
+
+
+def test_unknown_tag_lists_known_tags():
+    with pytest.raises(WeightsUnavailableError, match="laion400m_e31") as info:
+        WinCLIP.from_pretrained("ViT-B-16-plus-240", "laion5b")
+    assert "\n" not in str(info.value)
+
+
+def test_missing_checkpoint_file():
+    with pytest.raises(WeightsUnavailableError, match="does not exist"):
+        WinCLIP.from_pretrained(TINY_MODEL_NAME, "/nonexistent/weights.pt")
+
+
+def test_offline_download_failure_says_how_to_provide_weights(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(WeightsUnavailableError) as info:
+        WinCLIP.from_pretrained("ViT-B-16-plus-240", "laion400m_e31", cache_dir=str(tmp_path))
+    message = str(info.value)
+    assert "\n" not in message
+    assert str(tmp_path) in message and "pretrained=/path/to" in message
+
+
+def test_random_weights_fingerprint_differs_between_models():
+    torch.manual_seed(0)
+    a = WinCLIP.from_pretrained(TINY_MODEL_NAME, None)
+    torch.manual_seed(1)
+    b = WinCLIP.from_pretrained(TINY_MODEL_NAME, None)
+    assert a.feature_fingerprint() != b.feature_fingerprint()
+    c = WinCLIP(a.clip, a.tokenizer, scales=(2,))
+    assert c.feature_fingerprint() != a.feature_fingerprint()
+
+
+@pytest.mark.slow
+def test_paper_backbone_random_weights_end_to_end():
+    torch.manual_seed(0)
+    model = WinCLIP.from_pretrained("ViT-B-16-plus-240", None)
+    assert model.image_size == 240 and model.grid == (15, 15)
+    x = torch.randn(1, 3, 240, 240)
+    feats = model.encode(x)
+    assert [w.shape for w in feats.windows] == [(1, 196, 640), (1, 169, 640)]
+    assert feats.patches.shape == (1, 225, 896)
+    model.set_class_name("metal_nut")
+    out = model.score(feats)
+    assert out.anomaly_maps.shape == (1, 240, 240)
+    model.set_reference_features(feats)
+    out = model.score(feats)
+    assert out.few_shot_maps.abs().max() < 1e-4
+    sims = feats.windows[0][0] @ feats.windows[0][0].T
+    assert sims[~torch.eye(196, dtype=torch.bool)].max() < 0.9999
