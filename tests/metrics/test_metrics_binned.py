@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from metrics_oracles import blob_data
+from metrics_data import blob_data
 
 from winclip_lit.metrics import AUPRO, METRIC_KEYS, AnomalyMetrics, make_metric_collections
 

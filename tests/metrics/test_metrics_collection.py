@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 import torch
-from metrics_oracles import blob_data, oracle_aupro
+from metrics_data import blob_data
+from metrics_oracles import oracle_aupro
 from torch import nn
 
 from winclip_lit.metrics import METRIC_KEYS, AnomalyMetrics, make_metric_collections
