@@ -5,17 +5,16 @@
 import hydra
 from omegaconf import DictConfig
 
-from winclip_lit.run.cli import run_entry_point
+from winclip_lit.run.cli import run_entry_point, run_task
 
 
 @hydra.main(config_path="conf", config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     """Hydra entry point."""
-    from winclip_lit.run.context import hydra_context
     from winclip_lit.run.predict import predict
 
-    predict(cfg, hydra_context())
+    run_task(predict, cfg)
 
 
 if __name__ == "__main__":
-    run_entry_point(main, "predict.py")
+    run_entry_point(main)

@@ -58,8 +58,16 @@ def build_model(cfg: DictConfig) -> Any:
     )
 
 
-def _ensure_dataset(name: str, root: str | None, download: bool) -> None:
-    """Fail with a CLI hint when the dataset root is missing; fetch it when asked to."""
+def prepare_dataset(cfg: DictConfig) -> None:
+    """Before any model is loaded: fail with a CLI hint when the dataset root is missing, or fetch it
+    when ``dataset.download`` asks to."""
+    missing = sorted(OmegaConf.missing_keys(cfg.dataset))
+    if missing:
+        raise ConfigError(
+            f"dataset.{missing[0]} is required for dataset={cfg.dataset.name}; pass dataset.{missing[0]}=..."
+        )
+    name, root = cfg.dataset.name, cfg.dataset.get("root")
+    download = bool(cfg.dataset.get("download", False))
     if root is None or Path(root).expanduser().is_dir():
         return
     if not download:
@@ -82,9 +90,11 @@ def _ensure_dataset(name: str, root: str | None, download: bool) -> None:
 
 
 def build_datamodule(cfg: DictConfig, model: Any, k_shot: int | None = None) -> Any:
-    """The configured datamodule for ``model``'s transform; ``k_shot`` overrides ``shot.k``."""
+    """The configured datamodule for ``model``'s transform; ``k_shot`` overrides ``shot.k``.
+
+    Call :func:`prepare_dataset` first (before loading the model) for CLI-friendly errors and downloads.
+    """
     spec = OmegaConf.to_container(cfg.dataset, resolve=True)
-    _ensure_dataset(spec["name"], spec.get("root"), bool(spec.get("download", False)))
     kwargs = {key: value for key, value in spec.items() if key not in RUN_DATASET_KEYS}
     return get_class(spec["_target_"])(
         **kwargs,

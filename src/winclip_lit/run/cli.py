@@ -7,8 +7,9 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NoReturn
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 CONFIG_DIR = str(Path(__file__).resolve().parents[3] / "conf")
 """The repository's `conf/` folder (entry points live at the repository top level)."""
@@ -58,27 +59,49 @@ def one_line(error: BaseException) -> str:
     return message or type(error).__name__
 
 
-def run_entry_point(main: Callable[[], object], program: str) -> None:
-    """Run a `@hydra.main` function, printing user errors as one line and exiting with status 2.
+_DEBUG_ENV = "WINCLIP_FULL_ERROR"
 
-    Hydra is made to re-raise errors (HYDRA_FULL_ERROR=1 internally) so they can be reported here in
-    one line; a user who sets HYDRA_FULL_ERROR=1 gets the full traceback instead. Bugs (other
-    exceptions) keep their traceback.
+
+def _report(error: BaseException) -> NoReturn:
+    """Print a user error as one line and exit with status 2 (or re-raise in debug mode)."""
+    if os.environ.get(_DEBUG_ENV) == "1":
+        raise error
+    print(f"{Path(sys.argv[0]).name}: error: {one_line(error)}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def run_task(task: Callable[[DictConfig, Any], object], cfg: DictConfig) -> None:
+    """Call ``task(cfg, hydra_context())`` inside a Hydra job, turning user errors into one line + exit 2.
+
+    Raising SystemExit (not an Exception) keeps Hydra from adding its own "Error executing job" text.
+    """
+    from winclip_lit.run.context import hydra_context
+    from winclip_lit.run.errors import user_errors
+
+    try:
+        task(cfg, hydra_context())
+    except user_errors() as error:
+        _report(error)
+
+
+def run_entry_point(main: Callable[[], object]) -> None:
+    """Run a `@hydra.main` function; config and CLI errors become one line and exit status 2.
+
+    Hydra is made to raise composition errors (HYDRA_FULL_ERROR=1 internally) so they can be reported
+    here in one line. Setting HYDRA_FULL_ERROR=1 yourself gives the full traceback of every error
+    instead. Bugs (other exceptions) always keep their traceback.
 
     Args:
         main: The decorated Hydra main function.
-        program: Name shown in front of the error message, e.g. "evaluate.py".
     """
     from winclip_lit.run.errors import user_errors
 
-    debug = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    if os.environ.get("HYDRA_FULL_ERROR") == "1":
+        os.environ[_DEBUG_ENV] = "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"
     register_resolvers()
     sys.argv[1:] = quote_numeric_choices(sys.argv[1:])
     try:
         main()
     except user_errors() as error:
-        if debug:
-            raise
-        print(f"{program}: error: {one_line(error)}", file=sys.stderr)
-        sys.exit(2)
+        _report(error)

@@ -131,7 +131,12 @@ def launch(task: Task, cfg: DictConfig, run: RunContext) -> Any:
 def _worker(worker_file: str) -> None:
     """Entry of a child rank: load the parent's resolved job and run its task."""
     import importlib
+    import logging
 
+    logging.basicConfig(
+        filename=Path(worker_file).with_name(f"rank{os.environ.get('LOCAL_RANK', 'x')}.log"),
+        level=logging.INFO,
+    )
     spec = yaml.safe_load(Path(worker_file).read_text())
     module, name = spec["task"].split(":")
     task = getattr(importlib.import_module(module), name)

@@ -12,7 +12,14 @@ from omegaconf import DictConfig, OmegaConf
 from rich.console import Console
 
 from winclip_lit.lit_module import CategorySetup, WinCLIPModule
-from winclip_lit.run.build import build_cache, build_datamodule, build_metrics, build_model, build_trainer
+from winclip_lit.run.build import (
+    build_cache,
+    build_datamodule,
+    build_metrics,
+    build_model,
+    build_trainer,
+    prepare_dataset,
+)
 from winclip_lit.run.checkpoint import Checkpoint
 from winclip_lit.run.context import RunContext, process_rank
 from winclip_lit.run.distributed import gpu_slot, launch
@@ -48,6 +55,7 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
     from winclip_lit.metrics import METRIC_KEYS
 
     cfg, checkpoint = with_checkpoint(cfg)
+    prepare_dataset(cfg)
     rank0 = process_rank() == 0
     model = build_model(cfg)
     datamodule = build_datamodule(cfg, model, k_shot=0 if checkpoint else None)

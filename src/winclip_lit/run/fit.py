@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import track
 
 from winclip_lit.lit_module import CategorySetup, WinCLIPModule
-from winclip_lit.run.build import build_cache, build_datamodule, build_model, torch_device
+from winclip_lit.run.build import build_cache, build_datamodule, build_model, prepare_dataset, torch_device
 from winclip_lit.run.checkpoint import Checkpoint
 from winclip_lit.run.context import RunContext
 
@@ -21,6 +21,7 @@ CHECKPOINT_NAME = "checkpoint.pt"
 
 def fit(cfg: DictConfig, run: RunContext) -> Path:
     """Build every configured category's model state and save ``<output dir>/checkpoint.pt``."""
+    prepare_dataset(cfg)
     model = build_model(cfg)
     datamodule = build_datamodule(cfg, model)
     module = WinCLIPModule(model, cache=build_cache(cfg, model))

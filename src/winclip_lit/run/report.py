@@ -1,0 +1,203 @@
+"""report.py: every metrics.json below a folder -> one table of mean ± std over seeds per setting, next to
+the paper's figures (spec section 9) where a setting is the paper's."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+from rich.console import Console
+
+from winclip_lit.run.errors import ConfigError
+from winclip_lit.run.tables import METRIC_LABELS, markdown, write_table
+
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+SEED_KEY = "shot.seed"
+
+IGNORED_PREFIXES = (
+    "logger.",
+    "trainer.",
+    "loader.",
+    "cache.",
+    "predict.",
+    "ckpt_path",
+    "dataset.root",
+    "dataset.download",
+    "backbone.cache_dir",
+    "model.max_tokens",
+    "model.compile",
+)
+"""Config keys that do not change results (where, how fast, how logged); with the seed, they are left
+out of a run's setting."""
+
+PAPER: dict[tuple[str, int], dict[str, float]] = {
+    ("mvtec", 0): {
+        "image_auroc": 91.8,
+        "image_ap": 96.5,
+        "image_f1max": 92.9,
+        "pixel_auroc": 85.1,
+        "pixel_f1max": 31.7,
+        "pixel_aupro": 64.6,
+    },
+    ("mvtec", 1): {"image_auroc": 93.1, "pixel_auroc": 95.2, "pixel_aupro": 87.1},
+    ("mvtec", 2): {"image_auroc": 94.4, "pixel_auroc": 96.0, "pixel_aupro": 88.4},
+    ("mvtec", 4): {"image_auroc": 95.2, "pixel_auroc": 96.2, "pixel_aupro": 89.0},
+    ("visa", 0): {
+        "image_auroc": 78.1,
+        "image_ap": 81.2,
+        "image_f1max": 79.0,
+        "pixel_auroc": 79.6,
+        "pixel_f1max": 14.8,
+        "pixel_aupro": 56.8,
+    },
+    ("visa", 1): {"image_auroc": 83.8, "pixel_auroc": 96.4},
+    ("visa", 2): {"image_auroc": 84.6, "pixel_auroc": 96.8},
+    ("visa", 4): {"image_auroc": 87.3, "pixel_auroc": 97.2, "pixel_aupro": 87.6},
+}
+"""The paper's figures in percent (spec section 9), keyed by (dataset, shots)."""
+
+
+def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Dotted keys -> leaf values (lists kept whole)."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def setting_of(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The result-defining part of a run's config: everything but the seed and run-time keys."""
+    return {
+        key: value
+        for key, value in flatten(config).items()
+        if key != SEED_KEY and not key.startswith(IGNORED_PREFIXES)
+    }
+
+
+def paper_setting(dataset: str, shots: int) -> dict[str, Any]:
+    """The setting of the paper preset ``dataset=<dataset> shot=<shots>`` composed from conf/."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    from winclip_lit.run.cli import CONFIG_DIR, register_resolvers
+
+    register_resolvers()
+    overrides = [f"dataset={dataset}", f"shot='{shots}'"]
+    if GlobalHydra.instance().is_initialized():
+        cfg = compose("config", overrides=overrides)
+    else:
+        with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
+            cfg = compose("config", overrides=overrides)
+    return setting_of(OmegaConf.to_container(cfg, resolve=True))
+
+
+@dataclass
+class Group:
+    """The runs of one setting (differing only in seed)."""
+
+    setting: dict[str, Any]
+    seeds: list[Any] = field(default_factory=list)
+    means: list[Mapping[str, float | None]] = field(default_factory=list)
+    paper_row: str | None = None
+    paper: dict[str, float] = field(default_factory=dict)
+
+    def stats(self, key: str) -> tuple[float, float] | None:
+        """Mean and sample std (0 for one run) of a metric in percent over the seeds."""
+        values = [100.0 * m[key] for m in self.means if m.get(key) is not None]
+        if len(values) != len(self.means) or not values:
+            return None
+        return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def find_results(root: Path) -> list[Path]:
+    """Every metrics.json below ``root`` (sorted)."""
+    return sorted(p for p in root.rglob("metrics.json") if ".ddp" not in p.parts)
+
+
+def group_runs(files: Iterable[Path]) -> list[Group]:
+    """Group runs by setting, in order of first appearance."""
+    groups: dict[str, Group] = {}
+    for path in files:
+        data = json.loads(path.read_text())
+        setting = setting_of(data["config"])
+        key = json.dumps(setting, sort_keys=True, default=str)
+        group = groups.setdefault(key, Group(setting))
+        group.seeds.append(flatten(data["config"]).get(SEED_KEY))
+        group.means.append(data["mean"])
+    return list(groups.values())
+
+
+def match_paper(groups: Sequence[Group]) -> None:
+    """Attach the paper's row to every group whose setting is the paper preset of its dataset and shots."""
+    presets: dict[tuple[str, int], dict[str, Any]] = {}
+    for group in groups:
+        key = (str(group.setting.get("dataset.name")), int(group.setting.get("shot.k", -1)))
+        if key not in PAPER:
+            continue
+        if key not in presets:
+            presets[key] = paper_setting(*key)
+        if group.setting == presets[key]:
+            group.paper = PAPER[key]
+            name = "MVTec-AD" if key[0] == "mvtec" else "VisA"
+            group.paper_row = f"{name} WinCLIP zero-shot" if key[1] == 0 else f"{name} WinCLIP+ {key[1]}-shot"
+
+
+def label(setting: Mapping[str, Any], varying: Sequence[str]) -> str:
+    """Short name of a setting: its values of the keys that vary across the report."""
+    if not varying:
+        return "all runs"
+    return ", ".join(f"{key}={json.dumps(setting.get(key), default=str)}" for key in varying)
+
+
+def build_report(root: Path) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the report of every run below ``root``."""
+    from winclip_lit.metrics import METRIC_KEYS
+
+    files = find_results(root)
+    if not files:
+        raise ConfigError(f"no metrics.json below {root}; point report.py dir=... at a run or sweep folder")
+    groups = group_runs(files)
+    match_paper(groups)
+    keys = sorted({k for g in groups for k in g.setting})
+    varying = [k for k in keys if len({json.dumps(g.setting.get(k), default=str) for g in groups}) > 1]
+    header = ["setting", "seeds", *(METRIC_LABELS[k] for k in METRIC_KEYS), "paper row"]
+    rows = []
+    for group in groups:
+        cells = []
+        for key in METRIC_KEYS:
+            stats = group.stats(key)
+            cell = "-" if stats is None else f"{stats[0]:.1f} ± {stats[1]:.1f}"
+            if key in group.paper:
+                cell += f" ({group.paper[key]:.1f})"
+            cells.append(cell)
+        seeds = ",".join(str(s) for s in group.seeds)
+        rows.append([label(group.setting, varying), seeds, *cells, group.paper_row or "-"])
+    return header, rows
+
+
+def report(root: str | Path, output_dir: str | Path | None = None) -> Path:
+    """Write ``report.md`` / ``report.csv`` for every run below ``root`` and print the table.
+
+    Args:
+        root: A run or sweep folder (searched recursively for metrics.json).
+        output_dir: Where to write the tables (default: ``root``).
+
+    Returns:
+        The Markdown file.
+    """
+    root = Path(root).expanduser()
+    header, rows = build_report(root)
+    md, _ = write_table(Path(output_dir or root) / "report", header, rows)
+    print(markdown(header, rows))
+    console.print(f"{len(rows)} setting(s) below {root}; percent, mean ± std over seeds (paper) -> {md}")
+    return md

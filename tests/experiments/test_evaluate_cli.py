@@ -1,0 +1,95 @@
+"""evaluate.py / train.py on synthetic MVTec-AD with the tiny backbone: numbers against an independent
+computation, checkpoint round trip, 2-process DDP."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import CATEGORIES, read_metrics, run_cli
+from oracle import evaluate_category
+
+from winclip_lit import TINY_MODEL_NAME, WinCLIP
+from winclip_lit.metrics import METRIC_KEYS
+
+
+def test_metrics_json_matches_direct_computation(shot2_run: Path, data_dir: Path) -> None:
+    result = read_metrics(shot2_run)
+    assert set(result) >= {"categories", "mean", "references", "config"}
+    assert list(result["categories"]) == list(CATEGORIES)
+    torch.manual_seed(result["config"]["torch_seed"])
+    model = WinCLIP.from_pretrained(TINY_MODEL_NAME, None)
+    root = data_dir / "mvtec_anomaly_detection"
+    for category in CATEGORIES:
+        references = result["references"][category]
+        assert len(references) == len(set(references)) == 2
+        assert all(name.startswith(f"{category}/train/good/") for name in references)
+        expected = evaluate_category(model, root, category, references)
+        got = result["categories"][category]
+        assert set(got) == set(METRIC_KEYS)
+        for key in METRIC_KEYS:
+            assert 0.0 <= got[key] <= 1.0
+            assert got[key] == pytest.approx(expected[key], abs=1e-4), (category, key)
+    for key in METRIC_KEYS:
+        mean = sum(result["categories"][c][key] for c in CATEGORIES) / len(CATEGORIES)
+        assert result["mean"][key] == pytest.approx(mean, abs=1e-12)
+    assert result["config"]["shot"] == {"k": 2, "seed": 0}
+    assert result["config"]["backbone"]["model_name"] == TINY_MODEL_NAME
+
+
+def test_tables_are_percent_with_one_decimal(shot2_run: Path) -> None:
+    result = read_metrics(shot2_run)
+    with (shot2_run / "metrics.csv").open() as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][0] == "category" and [r[0] for r in rows[1:]] == [*CATEGORIES, "mean"]
+    assert rows[-1][1] == f"{100 * result['mean']['image_auroc']:.1f}"
+    assert rows[1][7] == f"{100 * result['categories'][CATEGORIES[0]]['pixel_aupro']:.1f}"
+    markdown = (shot2_run / "metrics.md").read_text().splitlines()
+    assert markdown[0].startswith("| category | image AUROC") and len(markdown) == 2 + len(CATEGORIES) + 1
+
+
+def test_checkpoint_gives_identical_metrics_without_references(
+    shot2_run: Path, data_dir: Path, mvtec_args: list[str], tmp_path: Path
+) -> None:
+    run_cli(tmp_path, "train.py", *mvtec_args, "shot=2", f"hydra.run.dir={tmp_path / 'fit'}")
+    checkpoint = tmp_path / "fit" / "checkpoint.pt"
+    assert checkpoint.is_file()
+    # The evaluation must not need the reference images: hide them (the datamodule still lists the
+    # category's train folder, so the other training images stay).
+    root = data_dir / "mvtec_anomaly_detection"
+    used = [root / name for names in read_metrics(shot2_run)["references"].values() for name in names]
+    for path in used:
+        path.rename(path.with_suffix(".hidden"))
+    try:
+        # The CLI's shot is ignored: the checkpoint's groups win.
+        run_cli(
+            tmp_path,
+            "evaluate.py",
+            *mvtec_args,
+            f"ckpt_path={checkpoint}",
+            f"hydra.run.dir={tmp_path / 'eval'}",
+        )
+    finally:
+        for path in used:
+            path.with_suffix(".hidden").rename(path)
+    restored, direct = read_metrics(tmp_path / "eval"), read_metrics(shot2_run)
+    assert restored["categories"] == direct["categories"]
+    assert restored["references"] == direct["references"]
+    assert restored["config"]["shot"]["k"] == 2
+
+
+def test_two_process_ddp_equals_one_process(shot2_run: Path, mvtec_args: list[str], tmp_path: Path) -> None:
+    run_cli(
+        tmp_path,
+        "evaluate.py",
+        *mvtec_args,
+        "shot=2",
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        "loader.batch_size=2",
+        f"hydra.run.dir={tmp_path / 'ddp'}",
+    )
+    assert read_metrics(tmp_path / "ddp")["categories"] == read_metrics(shot2_run)["categories"]
