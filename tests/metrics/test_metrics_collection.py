@@ -107,6 +107,11 @@ def test_bad_input_raises(
         AnomalyMetrics().update(*args)
 
 
+def test_maps_and_image_scores_of_different_batch_size_raise(data: tuple[torch.Tensor, ...]) -> None:
+    with pytest.raises(ValueError, match="anomaly_maps has 9 samples but image_scores has 10"):
+        AnomalyMetrics().update(*data[:2], data[2][:9], data[3][:9])
+
+
 def test_sample_ids_for_some_batches_only_raise(data: tuple[torch.Tensor, ...]) -> None:
     metrics = AnomalyMetrics()
     metrics.update(*data, sample_ids=torch.arange(10))

@@ -101,7 +101,10 @@ class AnomalyMetrics(Metric):
         check_pair(image_scores, labels, ("image_scores", "labels"), 1)
         batch = len(image_scores)
         if sample_ids is not None and (sample_ids.shape != (batch,) or sample_ids.is_floating_point()):
-            raise ValueError(f"sample_ids must be an integer tensor of shape ({batch},), got {sample_ids}")
+            raise ValueError(
+                f"sample_ids must be an integer tensor of shape ({batch},), "
+                f"got {sample_ids.dtype} {tuple(sample_ids.shape)}"
+            )
         if self.pixel:
             if anomaly_maps is None or masks is None:
                 raise ValueError("anomaly_maps and masks are required when pixel=True")
