@@ -77,6 +77,14 @@ def shot2_run(tmp_path_factory: pytest.TempPathFactory, mvtec_args: list[str]) -
     return tmp / "run"
 
 
+@pytest.fixture(scope="session")
+def fit_run(tmp_path_factory: pytest.TempPathFactory, mvtec_args: list[str]) -> Path:
+    """One `train.py shot=2` run on the synthetic MVTec-AD: its folder holds checkpoint.pt."""
+    tmp = tmp_path_factory.mktemp("fit")
+    run_cli(tmp, "train.py", *mvtec_args, "shot=2", f"hydra.run.dir={tmp / 'run'}")
+    return tmp / "run"
+
+
 def read_metrics(run_dir: Path) -> dict[str, Any]:
     """The metrics.json of a run folder."""
     return json.loads((run_dir / "metrics.json").read_text())

@@ -1,5 +1,8 @@
 """evaluate.py / train.py on synthetic MVTec-AD with the tiny backbone: numbers against an independent
-computation, checkpoint round trip, 2-process DDP."""
+computation, checkpoint round trip, 2-process DDP.
+
+The CLI runs (shot2_run, fit_run) are subprocesses; follow-up evaluations run in-process on the
+composed config, because every new process spends ~10 s importing torch, open_clip and Lightning."""
 
 from __future__ import annotations
 
@@ -8,11 +11,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import CATEGORIES, read_metrics, run_cli
+from conftest import CATEGORIES, read_metrics
 from oracle import evaluate_category
+from test_configs import make_config
 
 from winclip_lit import TINY_MODEL_NAME, WinCLIP
 from winclip_lit.metrics import METRIC_KEYS
+from winclip_lit.run.context import RunContext
+from winclip_lit.run.evaluate import evaluate
 
 
 def test_metrics_json_matches_direct_computation(shot2_run: Path, data_dir: Path) -> None:
@@ -51,11 +57,9 @@ def test_tables_are_percent_with_one_decimal(shot2_run: Path) -> None:
 
 
 def test_checkpoint_gives_identical_metrics_without_references(
-    shot2_run: Path, data_dir: Path, mvtec_args: list[str], tmp_path: Path
+    shot2_run: Path, fit_run: Path, data_dir: Path, mvtec_args: list[str], tmp_path: Path
 ) -> None:
-    run_cli(tmp_path, "train.py", *mvtec_args, "shot=2", f"hydra.run.dir={tmp_path / 'fit'}")
-    checkpoint = tmp_path / "fit" / "checkpoint.pt"
-    assert checkpoint.is_file()
+    checkpoint = fit_run / "checkpoint.pt"
     # The evaluation must not need the reference images: hide them (the datamodule still lists the
     # category's train folder, so the other training images stay).
     root = data_dir / "mvtec_anomaly_detection"
@@ -63,33 +67,29 @@ def test_checkpoint_gives_identical_metrics_without_references(
     for path in used:
         path.rename(path.with_suffix(".hidden"))
     try:
-        # The CLI's shot is ignored: the checkpoint's groups win.
-        run_cli(
-            tmp_path,
-            "evaluate.py",
-            *mvtec_args,
-            f"ckpt_path={checkpoint}",
-            f"hydra.run.dir={tmp_path / 'eval'}",
-        )
+        # shot=0 on the command line is replaced by the checkpoint's 2-shot groups.
+        cfg = make_config(*mvtec_args, "shot=0", f"ckpt_path={checkpoint}")
+        evaluate(cfg, RunContext(tmp_path, "evaluate"))
     finally:
         for path in used:
             path.with_suffix(".hidden").rename(path)
-    restored, direct = read_metrics(tmp_path / "eval"), read_metrics(shot2_run)
+    restored, direct = read_metrics(tmp_path), read_metrics(shot2_run)
     assert restored["categories"] == direct["categories"]
     assert restored["references"] == direct["references"]
     assert restored["config"]["shot"]["k"] == 2
 
 
 def test_two_process_ddp_equals_one_process(shot2_run: Path, mvtec_args: list[str], tmp_path: Path) -> None:
-    run_cli(
-        tmp_path,
-        "evaluate.py",
+    """Rank 0 runs in this process, rank 1 in a child started by winclip_lit.run.distributed (gloo)."""
+    cfg = make_config(
         *mvtec_args,
         "shot=2",
         "trainer=ddp",
         "trainer.accelerator=cpu",
         "trainer.devices=2",
         "loader.batch_size=2",
-        f"hydra.run.dir={tmp_path / 'ddp'}",
     )
-    assert read_metrics(tmp_path / "ddp")["categories"] == read_metrics(shot2_run)["categories"]
+    evaluate(cfg, RunContext(tmp_path, "evaluate"))
+    assert read_metrics(tmp_path)["categories"] == read_metrics(shot2_run)["categories"]
+    assert (tmp_path / ".ddp" / "job.yaml").is_file()
+    assert not torch.distributed.is_initialized()

@@ -63,9 +63,8 @@ def prepare_dataset(cfg: DictConfig) -> None:
     when ``dataset.download`` asks to."""
     missing = sorted(OmegaConf.missing_keys(cfg.dataset))
     if missing:
-        raise ConfigError(
-            f"dataset.{missing[0]} is required for dataset={cfg.dataset.name}; pass dataset.{missing[0]}=..."
-        )
+        key = missing[0] if missing[0].startswith("dataset.") else f"dataset.{missing[0]}"
+        raise ConfigError(f"{key} is required for dataset={cfg.dataset.name}; pass {key}=...")
     name, root = cfg.dataset.name, cfg.dataset.get("root")
     download = bool(cfg.dataset.get("download", False))
     if root is None or Path(root).expanduser().is_dir():

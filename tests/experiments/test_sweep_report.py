@@ -1,0 +1,66 @@
+"""Multirun sweeps (one folder per job) and report.py's aggregation and paper matching."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+import pytest
+from conftest import read_metrics, run_cli
+from omegaconf import OmegaConf
+from test_configs import make_config
+
+from winclip_lit.metrics import METRIC_KEYS
+from winclip_lit.run.report import PAPER, build_report, report
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+def test_multirun_over_shots_gives_one_dir_per_job_and_a_report(
+    mvtec_args: list[str], tmp_path: Path
+) -> None:
+    sweep = tmp_path / "sweep"
+    run_cli(tmp_path, "evaluate.py", "-m", *mvtec_args, "shot=0,1", f"hydra.sweep.dir={sweep}")
+    jobs = sorted(p.parent for p in sweep.rglob("metrics.json"))
+    assert [p.name.split("_")[0] for p in jobs] == ["0", "1"]
+    assert [read_metrics(p)["config"]["shot"]["k"] for p in jobs] == [0, 1]
+    assert read_metrics(jobs[0])["references"] == {"bottle": [], "metal_nut": []}
+    assert all(len(refs) == 1 for refs in read_metrics(jobs[1])["references"].values())
+
+    report(sweep)  # the report.py CLI itself is exercised in test_cli_errors.py
+    rows = (sweep / "report.csv").read_text().splitlines()
+    assert len(rows) == 3 and rows[1].startswith("shot.k=0,") and rows[2].startswith("shot.k=1,")
+    image_auroc = 100 * read_metrics(jobs[1])["mean"]["image_auroc"]
+    assert f"{image_auroc:.1f} ± 0.0" in rows[2]
+    assert (sweep / "report.md").read_text().startswith("| setting | seeds | image AUROC")
+
+
+def write_run(folder: Path, config: dict, mean: dict[str, float]) -> None:
+    folder.mkdir(parents=True)
+    payload = {"categories": {"bottle": mean}, "mean": mean, "references": {}, "config": config}
+    (folder / "metrics.json").write_text(json.dumps(payload))
+
+
+def test_report_groups_seeds_and_matches_paper_rows(tmp_path: Path) -> None:
+    paper_cfg = make_config("shot=1")
+    tiny_cfg = make_config("shot=1", "backbone=tiny_random")
+    values = [0.90, 0.93, 0.96]
+    for seed, value in enumerate(values):
+        for name, cfg in (("paper", paper_cfg), ("tiny", tiny_cfg)):
+            cfg.shot.seed = seed
+            cfg.logger.name = "none"  # run-time keys do not split settings
+
+            config = OmegaConf.to_container(cfg, resolve=True)
+            write_run(tmp_path / f"{name}{seed}", config, dict.fromkeys(METRIC_KEYS, value))
+    header, rows = build_report(tmp_path)
+    assert header[:3] == ["setting", "seeds", "image AUROC"]
+    assert len(rows) == 2
+    by_model = {row[0]: row for row in rows}
+    paper_row = by_model['backbone.model_name="ViT-B-16-plus-240", backbone.pretrained="laion400m_e31"']
+    tiny_row = by_model['backbone.model_name="winclip-tiny-vit", backbone.pretrained=null']
+    mean, std = 100 * statistics.fmean(values), 100 * statistics.stdev(values)
+    assert paper_row[1] == "0,1,2"
+    assert paper_row[2] == f"{mean:.1f} ± {std:.1f} ({PAPER[('mvtec', 1)]['image_auroc']:.1f})"
+    assert paper_row[-1] == "MVTec-AD WinCLIP+ 1-shot"
+    assert tiny_row[2] == f"{mean:.1f} ± {std:.1f}" and tiny_row[-1] == "-"
