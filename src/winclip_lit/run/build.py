@@ -149,6 +149,8 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=r".*sync_dist=True.*")
     warnings.filterwarnings("ignore", message=r".*LeafSpec.*")
+    # Padding duplicates of the DistributedSampler are removed by sample index in the metrics.
+    warnings.filterwarnings("ignore", message=r".*Using `DistributedSampler` with the dataloaders.*")
 
 
 def build_trainer(cfg: DictConfig, devices: Any = None) -> Any:

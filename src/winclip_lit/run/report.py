@@ -32,6 +32,7 @@ IGNORED_PREFIXES = (
     "backbone.cache_dir",
     "model.max_tokens",
     "model.compile",
+    "torch_seed",
 )
 """Config keys that do not change results (where, how fast, how logged); with the seed, they are left
 out of a run's setting."""
