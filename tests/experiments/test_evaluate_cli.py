@@ -93,3 +93,16 @@ def test_two_process_ddp_equals_one_process(shot2_run: Path, mvtec_args: list[st
     assert read_metrics(tmp_path)["categories"] == read_metrics(shot2_run)["categories"]
     assert (tmp_path / ".ddp" / "job.yaml").is_file()
     assert not torch.distributed.is_initialized()
+
+
+def test_feature_cache_reuses_features_with_identical_metrics(
+    shot2_run: Path, mvtec_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = make_config(*mvtec_args, "shot=2", "cache.enabled=true", f"cache.dir={tmp_path / 'cache'}")
+    first = evaluate(cfg, RunContext(tmp_path / "first", "evaluate"))
+    again = evaluate(cfg, RunContext(tmp_path / "again", "evaluate"))
+    images = 2 * (3 + 2 * 2 + 2)  # per category: 3 good + 2 defects x 2 test images, 2 references
+    err = capsys.readouterr().err
+    assert f"0 reused, {images} encoded" in err and f"{images} reused, 0 encoded" in err
+    assert first["categories"] == read_metrics(shot2_run)["categories"]
+    assert again["categories"] == first["categories"]

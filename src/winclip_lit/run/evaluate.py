@@ -108,6 +108,10 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
             keys = [k for k in METRIC_KEYS if any(k in row for row in results.values())]
             payload = write_results(run.output_dir, results, keys, references, config, throughput)
             tracker.log_summary(results, mean_over(results, keys))
+    if module.cache is not None:
+        console.print(
+            f"feature cache {module.cache.root}: {module.cache.hits} reused, {module.cache.misses} encoded"
+        )
     console.print(
         f"mean over {len(results)} categories: {_summary(payload['mean'])} -> {run.output_dir / 'metrics.json'}"
     )
