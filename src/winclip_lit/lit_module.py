@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -139,7 +138,7 @@ class WinCLIPModule(L.LightningModule):
                 return
             self.samples.append(
                 Sample(
-                    image_path=str(Path(batch["image_path"][i])),
+                    image_path=str(batch["image_path"][i]),
                     anomaly_map=maps[i].detach().cpu(),
                     mask=batch["mask"][i].detach().cpu(),
                     label=int(batch["label"][i]),

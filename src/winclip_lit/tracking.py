@@ -11,14 +11,10 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlparse
 
-from rich.console import Console
-
 from winclip_lit.lit_module import Sample
-from winclip_lit.run.context import RunContext
+from winclip_lit.run.context import RunContext, console
 from winclip_lit.run.tables import METRIC_LABELS
 from winclip_lit.run.visualize import panel
-
-console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class Tracker:
@@ -132,6 +128,8 @@ class WandbTracker(Tracker):
             "tags": list(settings.get("tags") or []),
             "dir": str(run.output_dir),
             "reinit": "create_new",
+            # W&B's own console summary is replaced by the one-line notices below.
+            "settings": wandb.Settings(silent=True),
         }
         try:
             self.run = wandb.init(**init, mode=mode)
@@ -142,6 +140,8 @@ class WandbTracker(Tracker):
             notice = f"W&B: online start failed ({type(error).__name__}), logging offline; upload later with `wandb sync {{dir}}`"
         if notice:
             console.print(notice.format(dir=Path(self.run.dir).parent if self.run.dir else run.output_dir))
+        elif mode == "online":
+            console.print(f"W&B run: {self.run.url}")
 
     def log_config(self, config: Mapping[str, Any]) -> None:
         self.run.config.update(dict(config), allow_val_change=True)

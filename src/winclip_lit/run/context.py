@@ -7,6 +7,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+"""Where runs print their one-line summaries and notices (stderr, so stdout stays for tables)."""
+
 
 @dataclass(frozen=True)
 class RunContext:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
-from rich.console import Console
 
 from winclip_lit.lit_module import CategorySetup, WinCLIPModule
 from winclip_lit.run.build import (
@@ -21,12 +20,10 @@ from winclip_lit.run.build import (
     prepare_dataset,
 )
 from winclip_lit.run.checkpoint import Checkpoint
-from winclip_lit.run.context import RunContext, process_rank
+from winclip_lit.run.context import RunContext, console, process_rank
 from winclip_lit.run.distributed import gpu_slot, launch
 from winclip_lit.run.tables import METRIC_LABELS, mean_over, percent, write_results
 from winclip_lit.tracking import start_tracker
-
-console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 SUMMARY_KEYS = ("image_auroc", "pixel_auroc", "pixel_aupro")
 

@@ -6,15 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
-from rich.console import Console
 from rich.progress import track
 
 from winclip_lit.lit_module import CategorySetup, WinCLIPModule
 from winclip_lit.run.build import build_cache, build_datamodule, build_model, prepare_dataset, torch_device
 from winclip_lit.run.checkpoint import Checkpoint
-from winclip_lit.run.context import RunContext
-
-console = Console(stderr=True, highlight=False, soft_wrap=True)
+from winclip_lit.run.context import RunContext, console
 
 CHECKPOINT_NAME = "checkpoint.pt"
 

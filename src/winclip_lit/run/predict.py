@@ -6,7 +6,6 @@ import csv
 from pathlib import Path
 
 from omegaconf import DictConfig
-from rich.console import Console
 from rich.progress import track
 from torch.utils.data import DataLoader
 
@@ -14,12 +13,10 @@ from winclip_lit.data.dataset import AnomalyTestDataset, TestRecord
 from winclip_lit.data.io import list_images
 from winclip_lit.lit_module import CategorySetup, WinCLIPModule
 from winclip_lit.run.build import build_cache, build_model, torch_device
-from winclip_lit.run.context import RunContext
+from winclip_lit.run.context import RunContext, console
 from winclip_lit.run.errors import ConfigError
 from winclip_lit.run.evaluate import with_checkpoint
 from winclip_lit.run.visualize import panel, save_panel
-
-console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DEFAULT_CATEGORY = "object"
 

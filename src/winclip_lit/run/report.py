@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
-from rich.console import Console
 
+from winclip_lit.run.context import console
 from winclip_lit.run.errors import ConfigError
 from winclip_lit.run.tables import METRIC_LABELS, markdown, write_table
-
-console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 SEED_KEY = "shot.seed"
 
