@@ -68,13 +68,22 @@ class CsvTracker(Tracker):
     def log_config(self, config: Mapping[str, Any]) -> None:
         self.logger.log_hyperparams(dict(config))
 
-    def log_category(self, category, metrics, throughput, samples, references) -> None:  # noqa: D102
+    def log_category(
+        self,
+        category: str,
+        metrics: Mapping[str, float | None],
+        throughput: float,
+        samples: Sequence[Sample],
+        references: Sequence[str],
+    ) -> None:
         self.logger.log_metrics(
             {**_numbers(category, metrics), f"{category}/images_per_s": throughput}, self.step
         )
         self.step += 1
 
-    def log_summary(self, results, mean) -> None:  # noqa: D102
+    def log_summary(
+        self, results: Mapping[str, Mapping[str, float | None]], mean: Mapping[str, float | None]
+    ) -> None:
         self.logger.log_metrics(_numbers("mean", mean), self.step)
 
     def finish(self, failed: bool) -> None:
@@ -133,7 +142,7 @@ class WandbTracker(Tracker):
         }
         try:
             self.run = wandb.init(**init, mode=mode)
-        except Exception as error:  # noqa: BLE001 - any failure to reach W&B: keep the run, go offline
+        except Exception as error:  # any failure to reach W&B: keep the run, go offline
             if mode != "online":
                 raise
             self.run = wandb.init(**init, mode="offline")
@@ -146,7 +155,14 @@ class WandbTracker(Tracker):
     def log_config(self, config: Mapping[str, Any]) -> None:
         self.run.config.update(dict(config), allow_val_change=True)
 
-    def log_category(self, category, metrics, throughput, samples, references) -> None:  # noqa: D102
+    def log_category(
+        self,
+        category: str,
+        metrics: Mapping[str, float | None],
+        throughput: float,
+        samples: Sequence[Sample],
+        references: Sequence[str],
+    ) -> None:
         images = [
             self.wandb.Image(
                 panel(s.image_path, s.anomaly_map.numpy(), self.threshold, s.mask.numpy()),
@@ -160,7 +176,9 @@ class WandbTracker(Tracker):
         self.run.log(data)
         self.run.summary[f"{category}/references"] = list(references)
 
-    def log_summary(self, results, mean) -> None:  # noqa: D102
+    def log_summary(
+        self, results: Mapping[str, Mapping[str, float | None]], mean: Mapping[str, float | None]
+    ) -> None:
         keys = list(mean)
         table = self.wandb.Table(columns=["category", *(METRIC_LABELS.get(k, k) for k in keys)])
         for name, row in {**results, "mean": mean}.items():

@@ -10,6 +10,8 @@ import torch
 from PIL import Image
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
+from winclip_lit import WinCLIP
+
 
 def f1_max(labels: np.ndarray, scores: np.ndarray) -> float:
     """Best F1 over all thresholds."""
@@ -60,22 +62,26 @@ def category_files(root: Path, category: str) -> tuple[list[Path], list[Path | N
     return images, masks, labels
 
 
-def evaluate_category(model, root: Path, category: str, references: list[str]) -> dict[str, float]:  # noqa: ANN001
-    """Every metric of one category, computed directly."""
-    size = model.image_size
+def evaluate_category(
+    model: WinCLIP, root: Path, category: str, references: list[str], original_size: bool = False
+) -> dict[str, float]:
+    """Every metric of one category, computed directly (at the model input size, or at each image's
+    own size with the maps upsampled bilinearly)."""
     images, mask_files, labels = category_files(root, category)
+    height, width = Image.open(images[0]).size[::-1] if original_size else (model.image_size,) * 2
     batch = torch.stack([model.transform(Image.open(p)) for p in images])
     model.set_class_name(category)
     refs = [model.transform(Image.open(root / name)) for name in references]
     model.set_reference_images(torch.stack(refs) if refs else None)
     out = model(batch)
     scores = out.image_scores.numpy().astype(np.float64)
-    maps = out.anomaly_maps.numpy().astype(np.float64)
+    maps = torch.nn.functional.interpolate(out.anomaly_maps[:, None], size=(height, width), mode="bilinear")
+    maps = maps[:, 0].numpy().astype(np.float64)
     masks = np.stack(
         [
-            np.zeros((size, size), bool)
+            np.zeros((height, width), bool)
             if m is None
-            else np.asarray(Image.open(m).convert("L").resize((size, size), Image.Resampling.NEAREST)) > 0
+            else np.asarray(Image.open(m).convert("L").resize((width, height), Image.Resampling.NEAREST)) > 0
             for m in mask_files
         ]
     )

@@ -106,3 +106,20 @@ def test_feature_cache_reuses_features_with_identical_metrics(
     assert f"0 reused, {images} encoded" in err and f"{images} reused, 0 encoded" in err
     assert first["categories"] == read_metrics(shot2_run)["categories"]
     assert again["categories"] == first["categories"]
+
+
+def test_original_resolution_evaluation_upsamples_maps(
+    data_dir: Path, mvtec_args: list[str], tmp_path: Path
+) -> None:
+    """dataset.eval_size=original: 48x64 masks, maps resized bilinearly from 64x64 before the metrics."""
+    result = evaluate(
+        make_config(*mvtec_args, "dataset.eval_size=original", "dataset.categories=[bottle]"),
+        RunContext(tmp_path, "evaluate"),
+    )
+    torch.manual_seed(0)
+    model = WinCLIP.from_pretrained(TINY_MODEL_NAME, None)
+    expected = evaluate_category(
+        model, data_dir / "mvtec_anomaly_detection", "bottle", [], original_size=True
+    )
+    for key in METRIC_KEYS:
+        assert result["categories"]["bottle"][key] == pytest.approx(expected[key], abs=1e-4), key

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 from conftest import REPO
 from nbclient import NotebookClient
 
 
-def test_quickstart_notebook_executes(tmp_path) -> None:  # noqa: ANN001
+def test_quickstart_notebook_executes(tmp_path: Path) -> None:
     notebook = nbformat.read(REPO / "notebooks" / "quickstart.ipynb", as_version=4)
     NotebookClient(
         notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}

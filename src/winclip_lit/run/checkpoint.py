@@ -50,7 +50,7 @@ class Checkpoint:
             raise ConfigError(f"ckpt_path={path} does not exist; write one with `python train.py ...`")
         try:
             data = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:  # noqa: BLE001 - any unreadable file is the same user error
+        except Exception as error:  # any unreadable file is the same user error
             raise ConfigError(f"ckpt_path={path} is not a winclip-lit checkpoint ({error})") from error
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ConfigError(f"ckpt_path={path} is not a winclip-lit checkpoint (format {FORMAT} expected)")

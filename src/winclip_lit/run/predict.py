@@ -13,6 +13,7 @@ from winclip_lit.data.dataset import AnomalyTestDataset, TestRecord
 from winclip_lit.data.io import list_images
 from winclip_lit.lit_module import CategorySetup, WinCLIPModule
 from winclip_lit.run.build import build_cache, build_model, torch_device
+from winclip_lit.run.checkpoint import Checkpoint
 from winclip_lit.run.context import RunContext, console
 from winclip_lit.run.errors import ConfigError
 from winclip_lit.run.evaluate import with_checkpoint
@@ -21,7 +22,7 @@ from winclip_lit.run.visualize import panel, save_panel
 DEFAULT_CATEGORY = "object"
 
 
-def _category_setup(cfg: DictConfig, checkpoint) -> CategorySetup:  # noqa: ANN001 - Checkpoint | None
+def _category_setup(cfg: DictConfig, checkpoint: Checkpoint | None) -> CategorySetup:
     """Prompts/references for the images: the checkpoint's entry, or zero-shot prompts from the config."""
     category = cfg.predict.category
     if checkpoint is not None:
