@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from conftest import REPO, TINY, cli_env
 from test_configs import make_config
 
-from winclip_lit.run.build import prepare_dataset
+from winclip_lit.run.build import build_trainer, prepare_dataset
 from winclip_lit.run.cli import one_line
-from winclip_lit.run.errors import ConfigError
+from winclip_lit.run.errors import ConfigError, user_errors
 
 CASES = {
     "report_without_runs": (["dir={tmp}"], "no metrics.json below"),
@@ -69,3 +70,11 @@ def test_one_line_collapses_hydra_messages() -> None:
         "In 'config': Could not find 'x/y'\n\nAvailable options in 'x':\n\ta\n\tb\nConfig search path:\n\tz"
     )
     assert one_line(error) == "In 'config': Could not find 'x/y' Available options in 'x': a b"
+
+
+def test_gpu_trainer_without_gpu_is_a_user_error() -> None:
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(user_errors(), match="GPU|gpu|CUDA|cuda") as caught:
+        build_trainer(make_config("trainer=gpu"))
+    assert "\n" not in one_line(caught.value)

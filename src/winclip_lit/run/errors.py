@@ -10,9 +10,17 @@ class ConfigError(ValueError):
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exception types caused by user input (config, CLI, data, weights) rather than by a bug."""
     from hydra.errors import HydraException
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
     from omegaconf.errors import OmegaConfBaseException
 
     from winclip_lit.data.errors import DatasetError
     from winclip_lit.model.errors import WinCLIPError
 
-    return (ConfigError, DatasetError, WinCLIPError, HydraException, OmegaConfBaseException)
+    return (
+        ConfigError,
+        DatasetError,
+        WinCLIPError,
+        HydraException,
+        OmegaConfBaseException,
+        MisconfigurationException,  # e.g. trainer=gpu on a machine without one
+    )
