@@ -17,13 +17,17 @@ from winclip_lit.run.report import PAPER, build_report, report
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
-def test_multirun_over_shots_gives_one_dir_per_job_and_a_report(
+def test_multirun_with_ddp_jobs_gives_one_dir_per_job_and_a_report(
     mvtec_args: list[str], tmp_path: Path
 ) -> None:
+    """A sweep whose every job runs on 2 DDP processes: the extra ranks must not re-run the sweep."""
     sweep = tmp_path / "sweep"
-    run_cli(tmp_path, "evaluate.py", "-m", *mvtec_args, "shot=0,1", f"hydra.sweep.dir={sweep}")
+    ddp = ["trainer=ddp", "trainer.accelerator=cpu", "trainer.devices=2"]
+    run_cli(tmp_path, "evaluate.py", "-m", *mvtec_args, *ddp, "shot=0,1", f"hydra.sweep.dir={sweep}")
     jobs = sorted(p.parent for p in sweep.rglob("metrics.json"))
     assert [p.name.split("_")[0] for p in jobs] == ["0", "1"]
+    assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == [p.name for p in jobs]
+    assert all((job / ".ddp" / "job.yaml").is_file() for job in jobs)
     assert [read_metrics(p)["config"]["shot"]["k"] for p in jobs] == [0, 1]
     assert read_metrics(jobs[0])["references"] == {"bottle": [], "metal_nut": []}
     assert all(len(refs) == 1 for refs in read_metrics(jobs[1])["references"].values())

@@ -98,7 +98,7 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
                     )
                     console.print(
                         f"{category}: {_summary(results[category])} "
-                        f"({len(datamodule.test_dataset)} images, {throughput[category]:.1f} images/s)"
+                        f"({len(datamodule.test_dataset)} images, {throughput[category]:.3g} images/s)"
                     )
             if not rank0:
                 return None
