@@ -45,7 +45,9 @@ def peak_memory_mb(device: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default="ViT-B-16-plus-240")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--precision", default=None, choices=sorted(PRECISIONS))
@@ -58,22 +60,31 @@ def main() -> None:
         args.model, args.batch_sizes, args.repeats = TINY_MODEL_NAME, [2], 1
     precision = args.precision or ("bf16" if args.device == "cuda" else "fp32")
     torch.manual_seed(0)
-    model = WinCLIP.from_pretrained(args.model, None, device=args.device, precision=precision, compile=args.compile)
+    model = WinCLIP.from_pretrained(
+        args.model, None, device=args.device, precision=precision, compile=args.compile
+    )
     model.set_class_name("metal_nut")
     flops = winclip_image_flops(model)
     dtype = PRECISIONS[precision] or torch.float32
     rate = matmul_rate(args.device, dtype, size=(1024, 64, 256) if args.smoke else None)
     print(f"device={args.device} precision={precision} model={args.model} threads={torch.get_num_threads()}")
-    print(f"matmul rate: {rate / 1e9:.1f} GFLOP/s; FLOPs/image: plain {flops['plain'] / 1e9:.2f} G, "
-          f"WinCLIP {flops['total'] / 1e9:.2f} G ({flops['total'] / flops['plain']:.1f}x plain)")
-    print("| batch | mode | images/s | s/image | floor s/image | efficiency | plain CLIP images/s | peak MB |")
+    print(
+        f"matmul rate: {rate / 1e9:.1f} GFLOP/s; FLOPs/image: plain {flops['plain'] / 1e9:.2f} G, "
+        f"WinCLIP {flops['total'] / 1e9:.2f} G ({flops['total'] / flops['plain']:.1f}x plain)"
+    )
+    print(
+        "| batch | mode | images/s | s/image | floor s/image | efficiency | plain CLIP images/s | peak MB |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     autocast_dtype = PRECISIONS[precision]
     for batch in args.batch_sizes:
         images = torch.randn(batch, 3, model.image_size, model.image_size, device=args.device)
 
         def plain(images=images):
-            with torch.no_grad(), torch.autocast(args.device, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+            with (
+                torch.no_grad(),
+                torch.autocast(args.device, dtype=autocast_dtype, enabled=autocast_dtype is not None),
+            ):
                 model.clip.encode_image(images)
 
         plain_t = timed(plain, args.device, args.repeats)
@@ -83,8 +94,10 @@ def main() -> None:
                 torch.cuda.reset_peak_memory_stats()
             t = timed(lambda images=images: model(images), args.device, args.repeats)
             floor = flops["total"] / rate
-            print(f"| {batch} | {shots}-shot | {batch / t:.2f} | {t / batch:.3f} | {floor:.3f} | "
-                  f"{floor / (t / batch):.0%} | {batch / plain_t:.2f} | {peak_memory_mb(args.device):.0f} |")
+            print(
+                f"| {batch} | {shots}-shot | {batch / t:.2f} | {t / batch:.3f} | {floor:.3f} | "
+                f"{floor / (t / batch):.0%} | {batch / plain_t:.2f} | {peak_memory_mb(args.device):.0f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ import torch
 from winclip_lit import WinCLIP
 
 
-def block_flops(tokens: int, seq_len: int, width: int, mlp_ratio: float = 4.0, query_rows: int | None = None) -> float:
+def block_flops(
+    tokens: int, seq_len: int, width: int, mlp_ratio: float = 4.0, query_rows: int | None = None
+) -> float:
     """FLOPs (multiply-add = 2) of one pre-norm transformer block on ``tokens`` tokens in sequences of seq_len.
 
     With ``query_rows`` only that many rows per sequence are computed as queries/outputs (keys and values
@@ -45,7 +47,9 @@ def winclip_image_flops(model: WinCLIP) -> dict[str, float]:
     return {"plain": full, "full": full, "windows": windows, "total": full + windows}
 
 
-def matmul_rate(device: str = "cpu", dtype: torch.dtype = torch.float32, size: tuple[int, int, int] | None = None) -> float:
+def matmul_rate(
+    device: str = "cpu", dtype: torch.dtype = torch.float32, size: tuple[int, int, int] | None = None
+) -> float:
     """Best measured FLOP/s of a large matmul shaped like the ViT's MLP (tokens x width @ width x 4 width)."""
     m, k, n = size or ((8192, 896, 3584) if device == "cpu" else (16384, 4096, 4096))
     a = torch.randn(m, k, device=device, dtype=dtype)

@@ -1,0 +1,55 @@
+"""Helpers shared by the end-to-end benchmarks: a synthetic category and timed CLI runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from winclip_lit.data.synthetic import make_mvtec
+
+ROOT = Path(__file__).resolve().parent.parent
+BACKBONES = {"tiny": "tiny_random", "full": "vit_b16_plus_240"}
+
+
+def make_category(root: Path, images: int, size: int = 256) -> Path:
+    """A synthetic MVTec-AD category ``bottle`` with ``images`` test images (half defective) and 8 train."""
+    make_mvtec(
+        root,
+        categories=("bottle",),
+        n_train=8,
+        n_good_test=images - images // 2,
+        n_defect=images // 2,
+        size=(size, size),
+    )
+    return root
+
+
+def run_cli(script: str, *overrides: str, env: dict[str, str] | None = None) -> float:
+    """Wall time of ``python <script> <overrides>`` in a subprocess; raises with its stderr on failure."""
+    full_env = {**os.environ, "WANDB_MODE": "disabled", "HF_HUB_OFFLINE": "1", **(env or {})}
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / script), *overrides],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"{script} {' '.join(overrides)} failed:\n{proc.stderr[-3000:]}")
+    return elapsed
+
+
+def dataset_overrides(root: Path, backbone: str, out: Path) -> list[str]:
+    """Overrides pointing evaluate.py at the synthetic category, writing under ``out``."""
+    return [
+        f"backbone={backbone}",
+        f"dataset.root={root}",
+        "dataset.categories=bottle",
+        f"hydra.run.dir={out}/run",
+        f"hydra.sweep.dir={out}/sweep",
+    ]
