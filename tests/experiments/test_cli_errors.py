@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import REPO, TINY, cli_env
-from test_configs import make_config
+from exp_support import REPO, TINY, cli_env, make_config
 
 from winclip_lit.run.build import build_trainer, prepare_dataset
 from winclip_lit.run.cli import one_line

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import REPO
-from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig, OmegaConf
+from exp_support import REPO, make_config
+from omegaconf import OmegaConf
 
 from winclip_lit.model import prompts
-from winclip_lit.run.cli import CONFIG_DIR, quote_numeric_choices, register_resolvers
+from winclip_lit.run.cli import CONFIG_DIR, quote_numeric_choices
 from winclip_lit.run.context import RunContext
 from winclip_lit.run.evaluate import evaluate
 
@@ -20,12 +19,6 @@ EXPERIMENTS = sorted(p.stem for p in (REPO / "conf" / "experiment").glob("*.yaml
 
 def options(group: str) -> list[str]:
     return sorted(p.stem for p in (REPO / "conf" / group).glob("*.yaml"))
-
-
-def make_config(*overrides: str, hydra: bool = False) -> DictConfig:
-    register_resolvers()
-    with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
-        return compose("config", overrides=quote_numeric_choices(list(overrides)), return_hydra_config=hydra)
 
 
 def test_config_dir_is_the_repository_conf() -> None:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from exp_support import REPO, make_config
 from omegaconf import OmegaConf
-from test_configs import make_config
 
 from winclip_lit.run.build import num_processes
 from winclip_lit.run.context import RunContext

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY, read_metrics, run_cli
+from exp_support import TINY, make_config, read_metrics, run_cli
 from PIL import Image
-from test_configs import make_config
 
 from winclip_lit.run.context import RunContext
 from winclip_lit.run.errors import ConfigError

@@ -7,9 +7,8 @@ import statistics
 from pathlib import Path
 
 import pytest
-from conftest import read_metrics, run_cli
+from exp_support import make_config, read_metrics, run_cli
 from omegaconf import OmegaConf
-from test_configs import make_config
 
 from winclip_lit.metrics import METRIC_KEYS
 from winclip_lit.run.report import PAPER, build_report, report
