@@ -16,7 +16,9 @@ from exp_support import CATEGORIES, make_config, read_metrics
 
 from winclip_lit import TINY_MODEL_NAME, WinCLIP
 from winclip_lit.metrics import METRIC_KEYS
+from winclip_lit.run.checkpoint import Checkpoint
 from winclip_lit.run.context import RunContext
+from winclip_lit.run.errors import ConfigError
 from winclip_lit.run.evaluate import evaluate
 
 
@@ -122,3 +124,13 @@ def test_original_resolution_evaluation_upsamples_maps(
     )
     for key in METRIC_KEYS:
         assert result["categories"]["bottle"][key] == pytest.approx(expected[key], abs=1e-4), key
+
+
+def test_checkpoint_of_other_image_features_is_refused(
+    fit_run: Path, mvtec_args: list[str], tmp_path: Path
+) -> None:
+    checkpoint = Checkpoint.load(fit_run / "checkpoint.pt")
+    checkpoint.states["bottle"]["feature_fingerprint"] = "another-backbone"
+    changed = checkpoint.save(tmp_path / "changed.pt")
+    with pytest.raises(ConfigError, match="category 'bottle' was built with other image features"):
+        evaluate(make_config(*mvtec_args, f"ckpt_path={changed}"), RunContext(tmp_path, "evaluate"))

@@ -64,6 +64,15 @@ class Checkpoint:
             )
         return self.states[category]
 
+    def check_features(self, fingerprint: str, path: str | Path) -> None:
+        """Refuse states built with other image features than the model's (``feature_fingerprint()``)."""
+        for category, state in self.states.items():
+            if state.get("feature_fingerprint") != fingerprint:
+                raise ConfigError(
+                    f"ckpt_path={path}: category {category!r} was built with other image features (backbone, "
+                    "weights, preprocessing, windows or precision) than this model; rebuild it with train.py"
+                )
+
     def configure(self, cfg: DictConfig) -> tuple[DictConfig, list[str]]:
         """``cfg`` with the model-defining groups taken from the checkpoint.
 

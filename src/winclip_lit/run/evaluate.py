@@ -55,6 +55,8 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
     prepare_dataset(cfg)
     rank0 = process_rank() == 0
     model = build_model(cfg)
+    if checkpoint:
+        checkpoint.check_features(model.feature_fingerprint(), cfg.ckpt_path)
     datamodule = build_datamodule(cfg, model, k_shot=0 if checkpoint else None)
     num_samples = int(cfg.logger.get("num_images", 0)) if rank0 else 0
     module = WinCLIPModule(

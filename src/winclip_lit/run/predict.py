@@ -50,6 +50,8 @@ def predict(cfg: DictConfig, run: RunContext) -> Path:
     setup = _category_setup(cfg, checkpoint)
     files = list_images(Path(cfg.predict.input_dir).expanduser(), "input images")
     model = build_model(cfg)
+    if checkpoint:
+        checkpoint.check_features(model.feature_fingerprint(), cfg.ckpt_path)
     module = WinCLIPModule(model, cache=build_cache(cfg, model))
     module.to(torch_device(cfg))
     module.prepare(setup)
