@@ -11,6 +11,8 @@ import torch
 from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
+from winclip_lit.lit_module import CategorySetup
+from winclip_lit.run.checkpoint import Checkpoint
 from winclip_lit.run.errors import ConfigError
 
 # Keys of the `dataset` group that the run reads itself; the rest are datamodule arguments.
@@ -104,6 +106,20 @@ def build_datamodule(cfg: DictConfig, model: Any, k_shot: int | None = None) -> 
         batch_size=int(cfg.loader.batch_size),
         num_workers=int(cfg.loader.num_workers),
     )
+
+
+def category_setup(
+    datamodule: Any, category: str, checkpoint: Checkpoint | None = None
+) -> tuple[CategorySetup, list[str]]:
+    """What the model needs for ``category`` and the reference file names to record with the results:
+    the checkpoint's state, or the datamodule's seeded reference images (none when zero-shot)."""
+    if checkpoint is not None:
+        return CategorySetup(category, state=checkpoint.state(category)), checkpoint.references.get(
+            category, []
+        )
+    files = datamodule.reference_files(category)
+    setup = CategorySetup(category, datamodule.reference_images(category), [str(f) for f in files])
+    return setup, datamodule.reference_names(category)
 
 
 def build_metrics(cfg: DictConfig, pixel: bool) -> Any:

@@ -5,24 +5,24 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from winclip_lit.lit_module import CategorySetup, WinCLIPModule
+from winclip_lit.lit_module import WinCLIPModule
 from winclip_lit.run.build import (
     build_cache,
     build_datamodule,
     build_metrics,
     build_model,
     build_trainer,
+    category_setup,
     prepare_dataset,
 )
 from winclip_lit.run.checkpoint import Checkpoint
 from winclip_lit.run.context import RunContext, console, process_rank
 from winclip_lit.run.distributed import gpu_slot, launch
-from winclip_lit.run.tables import METRIC_LABELS, mean_over, percent, write_results
+from winclip_lit.run.tables import METRIC_LABELS, percent, write_results
 from winclip_lit.tracking import start_tracker
 
 SUMMARY_KEYS = ("image_auroc", "pixel_auroc", "pixel_aupro")
@@ -77,15 +77,7 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
                 tracker.log_config(config)
             for category in datamodule.categories:
                 datamodule.select(category)
-                if checkpoint:
-                    setup = CategorySetup(category, state=checkpoint.state(category))
-                    references[category] = checkpoint.references.get(category, [])
-                else:
-                    files = datamodule.reference_files(category)
-                    setup = CategorySetup(
-                        category, datamodule.reference_images(category), [str(f) for f in files]
-                    )
-                    references[category] = datamodule.reference_names(category)
+                setup, references[category] = category_setup(datamodule, category, checkpoint)
                 module.prepare(setup)
                 trainer.test(module, datamodule=datamodule, verbose=False)
                 results[category] = _clean(module.results)
@@ -106,7 +98,7 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
                 return None
             keys = [k for k in METRIC_KEYS if any(k in row for row in results.values())]
             payload = write_results(run.output_dir, results, keys, references, config, throughput)
-            tracker.log_summary(results, mean_over(results, keys))
+            tracker.log_summary(results, payload["mean"])
     if module.cache is not None:
         console.print(
             f"feature cache {module.cache.root}: {module.cache.hits} reused, {module.cache.misses} encoded"
@@ -124,7 +116,7 @@ def _devices(cfg: DictConfig, run: RunContext) -> Iterator[Any]:
 
     single_gpu = str(cfg.trainer.accelerator) in ("gpu", "cuda") and cfg.trainer.devices == 1
     if run.multirun and single_gpu and torch.cuda.device_count() > 1:
-        with gpu_slot(Path(run.output_dir).parent / ".gpu_locks", torch.cuda.device_count()) as index:
+        with gpu_slot(run.output_dir.parent / ".gpu_locks", torch.cuda.device_count()) as index:
             yield [index]
     else:
         yield None

@@ -8,8 +8,15 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 from rich.progress import track
 
-from winclip_lit.lit_module import CategorySetup, WinCLIPModule
-from winclip_lit.run.build import build_cache, build_datamodule, build_model, prepare_dataset, torch_device
+from winclip_lit.lit_module import WinCLIPModule
+from winclip_lit.run.build import (
+    build_cache,
+    build_datamodule,
+    build_model,
+    category_setup,
+    prepare_dataset,
+    torch_device,
+)
 from winclip_lit.run.checkpoint import Checkpoint
 from winclip_lit.run.context import RunContext, console
 
@@ -25,13 +32,10 @@ def fit(cfg: DictConfig, run: RunContext) -> Path:
     module.to(torch_device(cfg))
     checkpoint = Checkpoint(config=OmegaConf.to_container(cfg, resolve=True))
     for category in track(datamodule.categories, description="prompts and references", console=console):
-        files = datamodule.reference_files(category)
-        module.prepare(
-            CategorySetup(category, datamodule.reference_images(category), [str(f) for f in files])
-        )
+        setup, checkpoint.references[category] = category_setup(datamodule, category)
+        module.prepare(setup)
         module.apply_setup()
         checkpoint.states[category] = model.export_state()
-        checkpoint.references[category] = datamodule.reference_names(category)
     path = checkpoint.save(run.output_dir / CHECKPOINT_NAME)
     console.print(
         f"checkpoint of {len(checkpoint.states)} categories ({cfg.shot.k}-shot, seed {cfg.shot.seed}) -> {path}"
