@@ -48,3 +48,26 @@ def test_single_device_runs_in_process_and_spawn_strategies_are_refused(tmp_path
     )
     with pytest.raises(ConfigError, match="strategy=ddp"):
         launch(lambda c, r: None, ddp_spawn, RunContext(tmp_path, "evaluate"))
+
+
+def test_sweep_jobs_share_a_wandb_group_and_are_named_by_their_overrides(tmp_path: Path) -> None:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+    from omegaconf import open_dict
+
+    from winclip_lit.run.context import hydra_context
+
+    cfg = make_config("shot=1", hydra=True)
+    with open_dict(cfg):
+        cfg.hydra.mode = RunMode.MULTIRUN
+        cfg.hydra.job.name = "evaluate"
+        cfg.hydra.sweep.dir = str(tmp_path / "evaluate-multirun" / "2026-01-01_00-00-00")
+        cfg.hydra.runtime.output_dir = str(tmp_path / "evaluate-multirun" / "2026-01-01_00-00-00" / "3_x")
+        cfg.hydra.job.override_dirname = "shot.seed=2,shot='1'"
+    HydraConfig.instance().set_config(cfg)
+    try:
+        run = hydra_context()
+    finally:
+        HydraConfig.instance().cfg = None
+    assert run.multirun and run.group == "evaluate-2026-01-01_00-00-00"
+    assert run.name == "shot.seed=2,shot=1" and run.output_dir.name == "3_x"
