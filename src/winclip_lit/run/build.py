@@ -143,6 +143,12 @@ def build_cache(cfg: DictConfig, model: Any) -> Any | None:
     return FeatureCache(Path(cfg.cache.dir).expanduser(), model.feature_fingerprint())
 
 
+def wants_gpu(trainer_cfg: DictConfig) -> bool:
+    """Whether the trainer config asks for GPUs (``gpu``/``cuda``, or ``auto`` with CUDA present)."""
+    accelerator = str(trainer_cfg.accelerator)
+    return accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+
+
 def num_processes(trainer_cfg: DictConfig) -> int:
     """Processes per node that ``trainer.devices`` asks for (-1 / "auto": every visible GPU)."""
     devices = trainer_cfg.devices
@@ -151,10 +157,7 @@ def num_processes(trainer_cfg: DictConfig) -> int:
     if OmegaConf.is_list(devices):
         return len(devices)
     if str(devices) in ("-1", "auto"):
-        accelerator = str(trainer_cfg.accelerator)
-        if accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available()):
-            return max(torch.cuda.device_count(), 1)
-        return 1
+        return max(torch.cuda.device_count(), 1) if wants_gpu(trainer_cfg) else 1
     raise ConfigError(f"trainer.devices={devices!r} is invalid; use a positive count, -1 or a list of ids")
 
 
@@ -163,8 +166,8 @@ def quiet_lightning() -> None:
     for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
-    warnings.filterwarnings("ignore", message=r".*sync_dist=True.*")
-    warnings.filterwarnings("ignore", message=r".*LeafSpec.*")
+    # Lightning 2.6 calls a torch pytree API that torch 2.14 deprecates (nothing for users to do).
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     # Padding duplicates of the DistributedSampler are removed by sample index in the metrics.
     warnings.filterwarnings("ignore", message=r".*Using `DistributedSampler` with the dataloaders.*")
 
@@ -196,8 +199,7 @@ def build_trainer(cfg: DictConfig, devices: Any = None) -> Any:
 
 def torch_device(cfg: DictConfig) -> torch.device:
     """The single device that fit/predict use: the first GPU when the trainer asks for GPUs, else CPU."""
-    accelerator = str(cfg.trainer.accelerator)
-    if accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available()):
+    if wants_gpu(cfg.trainer):
         if not torch.cuda.is_available():
             raise ConfigError("trainer.accelerator=gpu but no CUDA device is visible; use trainer=cpu")
         return torch.device("cuda")

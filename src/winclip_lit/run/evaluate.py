@@ -18,6 +18,7 @@ from winclip_lit.run.build import (
     build_trainer,
     category_setup,
     prepare_dataset,
+    wants_gpu,
 )
 from winclip_lit.run.checkpoint import Checkpoint
 from winclip_lit.run.context import RunContext, console, process_rank
@@ -114,7 +115,7 @@ def _devices(cfg: DictConfig, run: RunContext) -> Iterator[Any]:
     """Device choice of one job: under a parallel sweep, one free GPU of its own; else as configured."""
     import torch
 
-    single_gpu = str(cfg.trainer.accelerator) in ("gpu", "cuda") and cfg.trainer.devices == 1
+    single_gpu = wants_gpu(cfg.trainer) and cfg.trainer.devices == 1
     if run.multirun and single_gpu and torch.cuda.device_count() > 1:
         with gpu_slot(run.output_dir.parent / ".gpu_locks", torch.cuda.device_count()) as index:
             yield [index]
