@@ -5,7 +5,7 @@ one synthetic category. Target: with the cache, the sweep costs <= 1.2x one run 
 
 Usage:
     python benchmarks/bench_sweep.py --backbone tiny --images 100
-    python benchmarks/bench_sweep.py --backbone full --images 8     # long: the uncached sweep encodes 24x
+    python benchmarks/bench_sweep.py --backbone full --images 8 --shots 0,1 --seeds 0,1 --prompts paper
     python benchmarks/bench_sweep.py --smoke                         # seconds (CI)
 """
 
@@ -26,9 +26,12 @@ def main() -> None:
     )
     parser.add_argument("--backbone", choices=sorted(BACKBONES), default="tiny")
     parser.add_argument("--images", type=int, default=100)
+    parser.add_argument("--shots", default="0,1,2,4")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--prompts", default="paper,single_template")
     parser.add_argument("--smoke", action="store_true", help="tiny backbone, 6 images, shot=0,1 x 1 seed")
     args = parser.parse_args()
-    shots, seeds, prompts = "0,1,2,4", "0,1,2", "paper,single_template"
+    shots, seeds, prompts = args.shots, args.seeds, args.prompts
     if args.smoke:
         args.backbone, args.images, shots, seeds, prompts = "tiny", 6, "0,1", "0", "paper"
     jobs = len(shots.split(",")) * len(seeds.split(",")) * len(prompts.split(","))

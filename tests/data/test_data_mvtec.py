@@ -159,3 +159,13 @@ def test_all_categories(tmp_path) -> None:
     dm = _dm(tmp_path, categories="all", k_shot=1)
     assert dm.categories == list(MVTEC_CATEGORIES)
     assert _dm(tmp_path, categories="screw, bottle").categories == ["screw", "bottle"]
+
+
+def test_zero_shot_needs_no_train_folder(mvtec_copy) -> None:
+    import shutil
+
+    shutil.rmtree(mvtec_copy / "bottle" / "train")
+    dm = _dm(mvtec_copy, categories="bottle")
+    assert len(_items(dm)) == 9 and dm.reference_files("bottle") == []
+    with pytest.raises(DatasetError, match=r"train/good does not exist"):
+        _dm(mvtec_copy, categories="bottle", k_shot=1)

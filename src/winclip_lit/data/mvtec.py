@@ -42,7 +42,8 @@ class MVTecDataModule(AnomalyDataModule):
     )
 
     def _check_category(self, category: str) -> None:
-        for sub in ("train/good", "test"):
+        # train/good is the reference pool: only needed when references are drawn (k > 0).
+        for sub in ("train/good", "test") if self.k_shot > 0 else ("test",):
             folder = self.root / category / sub
             if not folder.is_dir():
                 raise DatasetError(

@@ -11,3 +11,7 @@ class UnsupportedBackboneError(WinCLIPError, ValueError):
 
 class WeightsUnavailableError(WinCLIPError, RuntimeError):
     """Pretrained weights could not be loaded (offline, not cached, or a bad checkpoint path)."""
+
+
+class IncompatibleStateError(WinCLIPError, ValueError):
+    """A saved state (text embeddings, reference memory) was built with other image features."""

@@ -15,6 +15,7 @@ from torch import nn
 
 from winclip_lit.model.backbones import DEFAULT_MODEL_NAME, DEFAULT_PRETRAINED, load_backbone
 from winclip_lit.model.encoder import WindowEncoder
+from winclip_lit.model.errors import IncompatibleStateError
 from winclip_lit.model.features import ImageFeatures
 from winclip_lit.model.preprocess import OPENAI_MEAN, OPENAI_STD, ImageTransform
 from winclip_lit.model.prompts import (
@@ -359,7 +360,7 @@ class WinCLIP(nn.Module):
     def load_state(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`export_state` saved; refuses state made with other image features."""
         if state.get("feature_fingerprint") != self.feature_fingerprint():
-            raise ValueError(
+            raise IncompatibleStateError(
                 "checkpoint state was built with another backbone, weights, preprocessing, windows or precision; "
                 "rebuild it (train.py) with this model's configuration"
             )

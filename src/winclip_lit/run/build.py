@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from pathlib import Path
@@ -43,21 +44,37 @@ def model_options(cfg: DictConfig) -> dict[str, Any]:
     return options
 
 
+@functools.lru_cache(maxsize=1)
+def _load_backbone(model_name: str, pretrained: str | None, cache_dir: str | None, torch_seed: int) -> Any:
+    """The backbone of the latest job, kept for the next one: a sweep in one process loads CLIP once."""
+    from winclip_lit.model import load_backbone
+
+    torch.manual_seed(torch_seed)
+    return load_backbone(model_name, pretrained, cache_dir=cache_dir, device="cpu")
+
+
 def build_model(cfg: DictConfig) -> Any:
-    """Load the backbone once and wrap it in a ``WinCLIP`` model (on the CPU; Lightning moves it).
+    """Wrap the backbone in a ``WinCLIP`` model (on the CPU; Lightning moves it).
 
     Torch is seeded with ``torch_seed`` first, so random-init backbones are the same in every process.
+    Jobs of a sweep that run in one process (Hydra's basic launcher) share the loaded backbone; the
+    model around it is new for every job.
     """
     from winclip_lit import WinCLIP
 
-    torch.manual_seed(int(cfg.torch_seed))
-    return WinCLIP.from_pretrained(
-        model_name=cfg.backbone.model_name,
-        pretrained=cfg.backbone.pretrained,
-        cache_dir=cfg.backbone.cache_dir,
-        device="cpu",
+    backbone = _load_backbone(
+        cfg.backbone.model_name, cfg.backbone.pretrained, cfg.backbone.cache_dir, int(cfg.torch_seed)
+    )
+    model = WinCLIP(
+        backbone.model,
+        backbone.tokenizer,
+        model_name=backbone.name,
+        pretrained=backbone.pretrained,
+        mean=backbone.mean,
+        std=backbone.std,
         **model_options(cfg),
     )
+    return model.to("cpu")
 
 
 def prepare_dataset(cfg: DictConfig) -> None:
