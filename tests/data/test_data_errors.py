@@ -56,7 +56,8 @@ def test_unknown_category(mvtec) -> None:
 
 
 def test_missing_category_folder(mvtec) -> None:
-    _raises(lambda: _dm(mvtec.root, categories="screw"), "screw/train/good does not exist", "incomplete")
+    _raises(lambda: _dm(mvtec.root, categories="screw"), "screw/test does not exist", "incomplete")
+    _raises(lambda: _dm(mvtec.root, categories="screw", k_shot=1), "screw/train/good does not exist")
 
 
 def test_test_image_without_mask(mvtec_copy) -> None:

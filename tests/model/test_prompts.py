@@ -71,3 +71,22 @@ def test_text_embeddings_average_normalised_sentences(winclip):
             expected.append(F.normalize(F.normalize(emb, dim=-1).mean(0), dim=0))
     torch.testing.assert_close(winclip.text_embeddings, torch.stack(expected), atol=1e-5, rtol=1e-5)
     assert winclip.class_name == "bottle"
+
+
+def test_text_cache_reuses_embeddings_of_the_same_sentences(tiny_model):
+    import torch
+
+    from winclip_lit import WinCLIP
+
+    cache = {}
+    first = WinCLIP(tiny_model.clip, tiny_model.tokenizer, text_cache=cache)
+    first.set_class_name("bottle")
+    assert len(cache) == 1
+    key = next(iter(cache))
+    cache[key] = torch.zeros_like(cache[key])  # a hit must come from the cache, not a new encoding
+    second = WinCLIP(tiny_model.clip, tiny_model.tokenizer, temperature=0.01, text_cache=cache)
+    second.set_class_name("bottle")
+    assert torch.equal(second.text_embeddings, torch.zeros(2, 64))
+    third = WinCLIP(tiny_model.clip, tiny_model.tokenizer, templates=["a photo of a {}."], text_cache=cache)
+    third.set_class_name("bottle")
+    assert len(cache) == 2 and third.text_embeddings.abs().sum() > 0

@@ -187,3 +187,15 @@ def test_export_and_load_state_round_trip(winclip, images):
     state["feature_fingerprint"] = "other"
     with pytest.raises(ValueError, match="another backbone"):
         winclip.load_state(state)
+
+
+def test_association_scores_hand_worked():
+    from winclip_lit.model.winclip import association_scores
+
+    memory = torch.tensor([[0.0, 1.0], [-1.0, 0.0]])
+    queries = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [-0.6, 0.8], [0.0, -1.0]]])
+    # nearest cosines: 0 -> 0.5 ; 1 -> 0 ; max(0.8, 0.6) -> 0.1 ; max(-1, 0) -> 0.5
+    expected = torch.tensor([[0.5, 0.0, 0.1, 0.5]])
+    torch.testing.assert_close(association_scores(queries, memory), expected)
+    # rounding above cos = 1 is clamped to an association of exactly 0
+    assert association_scores(torch.tensor([[[1.0000001, 0.0]]]), torch.tensor([[1.0, 0.0]])).item() == 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +93,8 @@ class WinCLIP(nn.Module):
         std: Normalisation std.
         model_name: Backbone name (recorded in the feature fingerprint).
         pretrained: Weights tag or path (recorded in the feature fingerprint).
+        text_cache: Optional dict shared by models on the same CLIP weights: text embeddings keyed on the
+            sentences, so sweeps over shots, seeds or temperature encode each prompt set once.
     """
 
     def __init__(
@@ -119,6 +121,7 @@ class WinCLIP(nn.Module):
         std: Sequence[float] | None = None,
         model_name: str | None = None,
         pretrained: str | None = None,
+        text_cache: MutableMapping[tuple, torch.Tensor] | None = None,
     ) -> None:
         super().__init__()
         if temperature <= 0:
@@ -166,6 +169,7 @@ class WinCLIP(nn.Module):
         self.class_name: str | None = None
         self.category: str | None = None
         self.reference: ImageFeatures | None = None
+        self.text_cache = text_cache
         self._encode = torch.compile(self.encoder, dynamic=True) if compile else self.encoder
         self._fingerprint: str | None = None
 
@@ -222,12 +226,18 @@ class WinCLIP(nn.Module):
     def set_class_name(self, category: str) -> None:
         """Build the prompt ensemble and text embeddings ``T`` (2, D) for a category (row 0 normal)."""
         normal, anomalous = self.prompts(category)
-        encode = self.clip.encode_text
-        rows = [
-            encode_prompt_set(encode, self.tokenizer, p, self.text_average, device=self.device)
-            for p in (normal, anomalous)
-        ]
-        self.text_embeddings = torch.stack(rows)
+        key = (tuple(normal), tuple(anomalous), self.text_average)
+        cached = None if self.text_cache is None else self.text_cache.get(key)
+        if cached is None:
+            encode = self.clip.encode_text
+            rows = [
+                encode_prompt_set(encode, self.tokenizer, p, self.text_average, device=self.device)
+                for p in (normal, anomalous)
+            ]
+            cached = torch.stack(rows)
+            if self.text_cache is not None:
+                self.text_cache[key] = cached.cpu()
+        self.text_embeddings = cached.to(self.device)
         self.category = category
         self.class_name = class_name_for(category, self.class_name_map, self.fixed_class_name)
 

@@ -45,12 +45,15 @@ def model_options(cfg: DictConfig) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=1)
-def _load_backbone(model_name: str, pretrained: str | None, cache_dir: str | None, torch_seed: int) -> Any:
-    """The backbone of the latest job, kept for the next one: a sweep in one process loads CLIP once."""
+def _load_backbone(
+    model_name: str, pretrained: str | None, cache_dir: str | None, torch_seed: int
+) -> tuple[Any, dict]:
+    """The backbone of the latest job and its text-embedding cache, kept for the next job: a sweep in
+    one process loads CLIP once and encodes each prompt set once."""
     from winclip_lit.model import load_backbone
 
     torch.manual_seed(torch_seed)
-    return load_backbone(model_name, pretrained, cache_dir=cache_dir, device="cpu")
+    return load_backbone(model_name, pretrained, cache_dir=cache_dir, device="cpu"), {}
 
 
 def build_model(cfg: DictConfig) -> Any:
@@ -62,7 +65,7 @@ def build_model(cfg: DictConfig) -> Any:
     """
     from winclip_lit import WinCLIP
 
-    backbone = _load_backbone(
+    backbone, text_cache = _load_backbone(
         cfg.backbone.model_name, cfg.backbone.pretrained, cfg.backbone.cache_dir, int(cfg.torch_seed)
     )
     model = WinCLIP(
@@ -72,6 +75,7 @@ def build_model(cfg: DictConfig) -> Any:
         pretrained=backbone.pretrained,
         mean=backbone.mean,
         std=backbone.std,
+        text_cache=text_cache,
         **model_options(cfg),
     )
     return model.to("cpu")
