@@ -22,7 +22,7 @@ def options(group: str) -> list[str]:
 
 
 def test_config_dir_is_the_repository_conf() -> None:
-    assert Path(CONFIG_DIR) == REPO / "conf"
+    assert Path(CONFIG_DIR) == (REPO / "conf").resolve()
 
 
 def test_defaults_are_the_paper_zero_shot_setting(monkeypatch: pytest.MonkeyPatch) -> None:

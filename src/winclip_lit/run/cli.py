@@ -11,8 +11,8 @@ from typing import Any, NoReturn
 
 from omegaconf import DictConfig, OmegaConf
 
-CONFIG_DIR = str(Path(__file__).resolve().parents[3] / "conf")
-"""The repository's `conf/` folder (entry points live at the repository top level)."""
+CONFIG_DIR = str(Path(__file__).resolve().parents[1] / "conf")
+"""The configs shipped inside the package (`conf/` at the repository top level links here)."""
 
 NUMERIC_GROUPS = ("shot",)
 """Config groups whose options are numbers (`shot=1`); Hydra needs them as strings."""
