@@ -1,20 +1,6 @@
-"""Score a folder of unlabeled images: per-image scores (CSV) and anomaly-map overlays (PNG).
+"""Score a folder of unlabeled images: scores.csv and map overlays (`winclip-lit predict`)."""
 
-`python predict.py predict.input_dir=/path/to/images [ckpt_path=...]`; see docs/experiments.md."""
-
-import hydra
-from omegaconf import DictConfig
-
-from winclip_lit.run.cli import run_entry_point, run_task
-
-
-@hydra.main(config_path="conf", config_name="config", version_base="1.3")
-def main(cfg: DictConfig) -> None:
-    """Hydra entry point."""
-    from winclip_lit.run.predict import predict
-
-    run_task(predict, cfg)
-
+from winclip_lit.cli import script
 
 if __name__ == "__main__":
-    run_entry_point(main)
+    script("predict")

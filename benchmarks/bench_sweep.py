@@ -1,6 +1,6 @@
 """A prompt x shot x seed sweep with and without the feature cache, next to one run.
 
-Sweeps `shot=0,1,2,4 shot.seed=0,1,2 prompt=paper,single_template` (24 jobs, Hydra's basic launcher) on
+Sweeps `shot=0,1,2,4 seed=0,1,2 prompt=paper,single_template` (24 jobs, Hydra's basic launcher) on
 one synthetic category. Target: with the cache, the sweep costs <= 1.2x one run plus the scoring.
 
 Usage:
@@ -45,7 +45,7 @@ def main() -> None:
             *common,
             "shot=1",
         )
-        sweep = [f"shot={shots}", f"shot.seed={seeds}", f"prompt={prompts}", *common]
+        sweep = [f"shot={shots}", f"seed={seeds}", f"prompt={prompts}", *common]
         plain = run_cli(
             "evaluate.py",
             "-m",

@@ -1,7 +1,8 @@
-"""winclip-lit: WinCLIP / WinCLIP+ zero- and few-shot anomaly classification and segmentation.
+"""winclip-lit: WinCLIP / WinCLIP+ zero- and few-shot anomaly classification and segmentation
+(Jeong et al., CVPR 2023, arXiv 2303.14814).
 
 The model exports are imported lazily, so ``import winclip_lit.metrics`` or ``winclip_lit.data`` does not
-pay for importing open_clip.
+pay for importing open_clip, Lightning or W&B.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ _MODEL_EXPORTS = (
     "TINY_MODEL_NAME",
     "ImageFeatures",
     "ImageTransform",
+    "InvalidOptionError",
     "UnsupportedBackboneError",
     "WeightsUnavailableError",
     "WinCLIP",
     "WinCLIPError",
+    "WinCLIPOptions",
     "WinCLIPOutput",
 )
 

@@ -1,4 +1,5 @@
-"""LightningModule around the pure-torch WinCLIP model: per-category setup, test step, metric updates."""
+"""LightningModule around the pure-torch WinCLIP model (arXiv 2303.14814): per-category setup, test and
+predict steps, metric updates and logging through Lightning's loggers."""
 
 from __future__ import annotations
 
@@ -32,8 +33,27 @@ class CategorySetup:
 
 
 @dataclass
+class ImageResult:
+    """One scored test image (for the per-image table).
+
+    Attributes:
+        image_path: The image file.
+        defect_type: Its defect type (``good`` for normal images).
+        label: 1 anomalous, 0 normal.
+        score: Image anomaly score.
+        map_max: Maximum of its anomaly map.
+    """
+
+    image_path: str
+    defect_type: str
+    label: int
+    score: float
+    map_max: float
+
+
+@dataclass
 class Sample:
-    """One test image kept for visualisation (rank 0 only)."""
+    """One test image kept for visualisation."""
 
     image_path: str
     anomaly_map: torch.Tensor
@@ -56,7 +76,11 @@ class WinCLIPModule(L.LightningModule):
         metrics: The metric collection; updated in ``test_step``, computed (synchronised across ranks)
             at the end of each category's test epoch. None for inference only (fit, predict).
         cache: Optional ``FeatureCache`` for per-image features, reused across runs.
-        num_samples: Test images per category kept in ``samples`` for visualisation.
+        num_samples: Test images per category kept in ``samples`` for visualisation (those whose dataset
+            index is in ``sample_indices``, or the first ones when it is empty).
+
+    After each category's test epoch the metrics are logged as ``<category>/<metric>`` (fractions) through
+    ``self.log``, so ``trainer.test`` returns them and every attached Lightning logger receives them.
     """
 
     def __init__(
@@ -74,6 +98,8 @@ class WinCLIPModule(L.LightningModule):
         self.setup_for: CategorySetup | None = None
         self.results: dict[str, float] = {}
         self.samples: list[Sample] = []
+        self.sample_indices: set[int] = set()
+        self.images: list[ImageResult] = []
         self.seconds = 0.0
         self._started = 0.0
 
@@ -105,6 +131,30 @@ class WinCLIPModule(L.LightningModule):
         self.apply_setup()
         self.metrics.reset()
         self.samples = []
+        self.images = []
+
+    def on_predict_start(self) -> None:
+        """Set prompts and references on this rank's device before the predict loop."""
+        self.apply_setup()
+
+    def predict_step(self, batch: dict[str, Any], batch_idx: int) -> dict[str, Any]:
+        """Scores and maps (on the CPU) of one batch; items with ``ok`` false (unreadable files) are passed on
+        unscored for the writer to report."""
+        ok = torch.as_tensor(batch["ok"], dtype=torch.bool)
+        scores = torch.full((len(ok),), float("nan"))
+        maps = torch.zeros(len(ok), *batch["image"].shape[-2:])
+        if ok.any():
+            paths = [p for p, good in zip(batch["image_path"], ok.tolist(), strict=True) if good]
+            out = self(batch["image"][ok.to(batch["image"].device)], paths)
+            scores[ok] = out.image_scores.float().cpu()
+            maps[ok] = out.anomaly_maps.float().cpu()
+        return {
+            "index": [int(i) for i in batch["index"]],
+            "ok": ok.tolist(),
+            "reason": list(batch["reason"]),
+            "scores": scores,
+            "maps": maps,
+        }
 
     def on_test_epoch_start(self) -> None:
         """Start the clock of the test loop."""
@@ -131,23 +181,50 @@ class WinCLIPModule(L.LightningModule):
         self._keep_samples(batch, scores, maps)
 
     def _keep_samples(self, batch: dict[str, Any], scores: torch.Tensor, maps: torch.Tensor) -> None:
-        if self.global_rank != 0:
-            return
+        maxima = maps.flatten(1).amax(dim=1)
         for i in range(scores.shape[0]):
-            if len(self.samples) >= self.num_samples:
-                return
-            self.samples.append(
-                Sample(
-                    image_path=str(batch["image_path"][i]),
-                    anomaly_map=maps[i].detach().cpu(),
-                    mask=batch["mask"][i].detach().cpu(),
-                    label=int(batch["label"][i]),
-                    score=float(scores[i]),
+            index = int(batch["index"][i])
+            self.images.append(
+                ImageResult(
+                    str(batch["image_path"][i]),
+                    str(batch.get("defect_type", ["unknown"] * len(scores))[i]),
+                    int(batch["label"][i]),
+                    float(scores[i]),
+                    float(maxima[i]),
                 )
             )
+            wanted = (
+                index in self.sample_indices if self.sample_indices else len(self.samples) < self.num_samples
+            )
+            if self.num_samples and wanted:
+                self.samples.append(
+                    Sample(
+                        image_path=str(batch["image_path"][i]),
+                        anomaly_map=maps[i].detach().cpu(),
+                        mask=batch["mask"][i].detach().cpu(),
+                        label=int(batch["label"][i]),
+                        score=float(scores[i]),
+                    )
+                )
+
+    def _gather(self, items: list) -> list:
+        """Every rank's items (rank order), de-duplicated by image path (DDP padding repeats images)."""
+        if self.trainer is None or self.trainer.world_size == 1:
+            return items
+        gathered: list[list] = [None] * self.trainer.world_size  # type: ignore[list-item]
+        torch.distributed.all_gather_object(gathered, items)
+        seen, out = set(), []
+        for item in (x for part in gathered for x in part):
+            if item.image_path not in seen:
+                seen.add(item.image_path)
+                out.append(item)
+        return sorted(out, key=lambda x: x.image_path)
 
     def on_test_epoch_end(self) -> None:
-        """Compute the category's metrics (a collective call under DDP) and stop the clock."""
+        """Compute the category's metrics (a collective call under DDP), log them, stop the clock."""
         self.results = {name: float(value) for name, value in self.metrics.compute().items()}
-        self.metrics.reset()
         self.seconds = time.perf_counter() - self._started
+        self.images = self._gather(self.images)
+        self.samples = self._gather(self.samples)
+        name = self.setup_for.name if self.setup_for else "test"
+        self.log_dict({f"{name}/{key}": value for key, value in self.results.items()}, rank_zero_only=True)

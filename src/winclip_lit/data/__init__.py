@@ -1,43 +1,45 @@
-"""Datasets: MVTec-AD, VisA and plain-folder datamodules, k-shot sampling, download helpers."""
+"""Datasets: MVTec-AD, VisA and plain-folder datamodules, k-shot sampling, download helpers.
 
-from winclip_lit.data.base import AnomalyDataModule, parse_eval_size
-from winclip_lit.data.dataset import AnomalyTestDataset, TestRecord
-from winclip_lit.data.download import (
-    MVTEC_SHA256,
-    MVTEC_URL,
-    VISA_SHA256,
-    VISA_SPLIT_URL,
-    VISA_URL,
-    download_mvtec,
-    download_visa,
-    safe_extract,
-    verify_checksum,
-)
-from winclip_lit.data.errors import DatasetError
-from winclip_lit.data.folder import FolderDataModule
-from winclip_lit.data.mvtec import MVTEC_CATEGORIES, MVTecDataModule
-from winclip_lit.data.sampling import sample_reference_files
-from winclip_lit.data.visa import VISA_CATEGORIES, VisADataModule
+Names load lazily, so ``import winclip_lit.data`` (or ``winclip_lit.data.errors``) imports neither
+Lightning, open_clip nor W&B until a datamodule is used.
+"""
 
-__all__ = [
-    "MVTEC_CATEGORIES",
-    "MVTEC_SHA256",
-    "MVTEC_URL",
-    "VISA_CATEGORIES",
-    "VISA_SHA256",
-    "VISA_SPLIT_URL",
-    "VISA_URL",
-    "AnomalyDataModule",
-    "AnomalyTestDataset",
-    "DatasetError",
-    "FolderDataModule",
-    "MVTecDataModule",
-    "TestRecord",
-    "VisADataModule",
-    "download_mvtec",
-    "download_visa",
-    "parse_eval_size",
-    "safe_extract",
-    "sample_reference_files",
-    "verify_checksum",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "AnomalyDataModule": "winclip_lit.data.base",
+    "AnomalyTestDataset": "winclip_lit.data.dataset",
+    "DatasetError": "winclip_lit.data.errors",
+    "FolderDataModule": "winclip_lit.data.folder",
+    "MVTEC_CATEGORIES": "winclip_lit.data.mvtec",
+    "MVTEC_SHA256": "winclip_lit.data.download",
+    "MVTEC_URL": "winclip_lit.data.download",
+    "MVTecDataModule": "winclip_lit.data.mvtec",
+    "TestRecord": "winclip_lit.data.dataset",
+    "VISA_CATEGORIES": "winclip_lit.data.visa",
+    "VISA_SHA256": "winclip_lit.data.download",
+    "VISA_SPLIT_URL": "winclip_lit.data.download",
+    "VISA_URL": "winclip_lit.data.download",
+    "VisADataModule": "winclip_lit.data.visa",
+    "download_mvtec": "winclip_lit.data.download",
+    "download_visa": "winclip_lit.data.download",
+    "parse_eval_size": "winclip_lit.data.base",
+    "safe_extract": "winclip_lit.data.download",
+    "sample_reference_files": "winclip_lit.data.sampling",
+    "verify_checksum": "winclip_lit.data.download",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'winclip_lit.data' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

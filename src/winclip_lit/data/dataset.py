@@ -82,6 +82,7 @@ class AnomalyTestDataset(Dataset):
             "label": int(record.label),
             "image_path": str(record.image),
             "category": self.category,
+            "defect_type": str(record.defect),
             "index": int(index),
         }
 

@@ -1,22 +1,38 @@
-"""Pure-torch WinCLIP model: no Lightning, Hydra or W&B imports here."""
+"""Pure-torch WinCLIP model (arXiv 2303.14814): no Lightning, Hydra or W&B imports here.
 
-from winclip_lit.model.backbones import TINY_MODEL_NAME, load_backbone, register_model_configs
-from winclip_lit.model.errors import UnsupportedBackboneError, WeightsUnavailableError, WinCLIPError
-from winclip_lit.model.features import ImageFeatures
-from winclip_lit.model.preprocess import ImageTransform
-from winclip_lit.model.winclip import WinCLIP, WinCLIPOutput
+Names load lazily, so ``winclip_lit.model.options`` (the option schema) is cheap to import; importing
+:mod:`winclip_lit.model.backbones` registers the tiny test ViT with open_clip.
+"""
 
-register_model_configs()
+from __future__ import annotations
 
-__all__ = [
-    "TINY_MODEL_NAME",
-    "ImageFeatures",
-    "ImageTransform",
-    "UnsupportedBackboneError",
-    "WeightsUnavailableError",
-    "WinCLIP",
-    "WinCLIPError",
-    "WinCLIPOutput",
-    "load_backbone",
-    "register_model_configs",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "TINY_MODEL_NAME": "winclip_lit.model.backbones",
+    "load_backbone": "winclip_lit.model.backbones",
+    "register_model_configs": "winclip_lit.model.backbones",
+    "UnsupportedBackboneError": "winclip_lit.model.errors",
+    "WeightsUnavailableError": "winclip_lit.model.errors",
+    "WinCLIPError": "winclip_lit.model.errors",
+    "IncompatibleStateError": "winclip_lit.model.errors",
+    "InvalidOptionError": "winclip_lit.model.options",
+    "WinCLIPOptions": "winclip_lit.model.options",
+    "ImageFeatures": "winclip_lit.model.features",
+    "ImageTransform": "winclip_lit.model.preprocess",
+    "WinCLIP": "winclip_lit.model.winclip",
+    "WinCLIPOutput": "winclip_lit.model.winclip",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'winclip_lit.model' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -13,13 +13,12 @@ import torch
 from torch import nn
 
 from winclip_lit.model.errors import UnsupportedBackboneError, WeightsUnavailableError
+from winclip_lit.model.options import DEFAULT_MODEL_NAME, DEFAULT_PRETRAINED
 from winclip_lit.model.preprocess import OPENAI_MEAN, OPENAI_STD
 
 TINY_MODEL_NAME = "winclip-tiny-vit"
 """A 2-layer, 64-wide, 64 px ViT/8 CLIP registered with open_clip; random weights, no download (tests, smoke runs)."""
 
-DEFAULT_MODEL_NAME = "ViT-B-16-plus-240"
-DEFAULT_PRETRAINED = "laion400m_e31"
 
 _CONFIG_DIR = Path(__file__).parent / "model_configs"
 _SCHEMAS = ("hf-hub:", "local-dir:")
@@ -41,6 +40,20 @@ class Backbone:
     std: tuple[float, ...]
     name: str
     pretrained: str | None
+
+
+def patch_grid(model_name: str) -> tuple[int, int] | None:
+    """The ViT patch grid (rows, cols) of a registered open_clip model config, without building it.
+
+    Returns None for models whose config is not known locally (``hf-hub:``, ``local-dir:``, unknown).
+    """
+    register_model_configs()
+    config = None if model_name.startswith(_SCHEMAS) else open_clip.get_model_config(model_name)
+    vision = (config or {}).get("vision_cfg") or {}
+    size, patch = vision.get("image_size"), vision.get("patch_size")
+    if not isinstance(size, int) or not isinstance(patch, int) or vision.get("timm_model_name"):
+        return None
+    return size // patch, size // patch
 
 
 def _check_model_name(model_name: str) -> None:
@@ -123,3 +136,6 @@ def load_backbone(
         name=model_name,
         pretrained=pretrained or None,
     )
+
+
+register_model_configs()

@@ -17,6 +17,7 @@ from torch import nn
 
 from winclip_lit.model.errors import UnsupportedBackboneError
 from winclip_lit.model.features import ImageFeatures
+from winclip_lit.model.options import InvalidOptionError
 from winclip_lit.model.windows import window_indices
 
 
@@ -116,7 +117,15 @@ class WindowEncoder(nn.Module):
         self.project_patches = bool(project_patches)
         self.max_tokens = int(max_tokens)
         if self.max_tokens < 1:
-            raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
+            raise InvalidOptionError("max_tokens", max_tokens, "an integer >= 1")
+        too_large = [s for s in self.scales if s > min(self.grid)]
+        if too_large:
+            raise InvalidOptionError(
+                "scales",
+                list(self.scales),
+                f"window size {too_large[0]} is larger than this backbone's patch grid "
+                f"({self.grid[0]}x{self.grid[1]}); use sizes up to {min(self.grid)}",
+            )
         batch_first = getattr(visual.transformer, "batch_first", False)
         self._blocks = [_BlockRunner(b, batch_first) for b in visual.transformer.resblocks]
         for size in self.scales:

@@ -7,60 +7,24 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 import torch.nn.functional as F
 
-NORMAL_STATES: tuple[str, ...] = (
-    "{}",
-    "flawless {}",
-    "perfect {}",
-    "unblemished {}",
-    "{} without flaw",
-    "{} without defect",
-    "{} without damage",
+from winclip_lit.model.prompt_lists import (  # noqa: E402 - the lists are data, kept torch-free
+    ANOMALOUS_STATES,
+    CLASS_NAME_MAP,
+    NORMAL_STATES,
+    TEMPLATES,
+    TEXT_AVERAGES,
 )
 
-ANOMALOUS_STATES: tuple[str, ...] = (
-    "damaged {}",
-    "{} with flaw",
-    "{} with defect",
-    "{} with damage",
-)
-
-TEMPLATES: tuple[str, ...] = (
-    "a cropped photo of the {}.",
-    "a cropped photo of a {}.",
-    "a close-up photo of a {}.",
-    "a close-up photo of the {}.",
-    "a bright photo of a {}.",
-    "a bright photo of the {}.",
-    "a dark photo of the {}.",
-    "a dark photo of a {}.",
-    "a jpeg corrupted photo of a {}.",
-    "a jpeg corrupted photo of the {}.",
-    "a blurry photo of the {}.",
-    "a blurry photo of a {}.",
-    "a photo of a {}.",
-    "a photo of the {}.",
-    "a photo of a small {}.",
-    "a photo of the small {}.",
-    "a photo of a large {}.",
-    "a photo of the large {}.",
-    "a photo of the {} for visual inspection.",
-    "a photo of a {} for visual inspection.",
-    "a photo of the {} for anomaly detection.",
-    "a photo of a {} for anomaly detection.",
-)
-
-# Category folder names whose default rule ("_" -> " ") does not give a natural object name (VisA).
-CLASS_NAME_MAP: dict[str, str] = {
-    "pcb1": "printed circuit board",
-    "pcb2": "printed circuit board",
-    "pcb3": "printed circuit board",
-    "pcb4": "printed circuit board",
-    "macaroni1": "macaroni",
-    "macaroni2": "macaroni",
-    "chewinggum": "chewing gum",
-}
-
-TEXT_AVERAGES = ("normalized", "raw")
+__all__ = [
+    "ANOMALOUS_STATES",
+    "CLASS_NAME_MAP",
+    "NORMAL_STATES",
+    "TEMPLATES",
+    "TEXT_AVERAGES",
+    "class_name_for",
+    "compose_prompts",
+    "encode_prompt_set",
+]
 
 
 def class_name_for(category: str, mapping: Mapping[str, str] | None = None, fixed: str | None = None) -> str:

@@ -1,4 +1,8 @@
-"""WinCLIP (zero-shot) and WinCLIP+ (few-normal-shot) on an open_clip ViT (spec sections 3, 5-7)."""
+"""WinCLIP (zero-shot) and WinCLIP+ (few-normal-shot) on an open_clip ViT.
+
+Jeong et al., "WinCLIP: Zero-/Few-Shot Anomaly Classification and Segmentation", CVPR 2023
+(arXiv 2303.14814), sections 3-4; the choices where the paper is silent are in docs/algorithm.md.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +21,9 @@ from winclip_lit.model.backbones import DEFAULT_MODEL_NAME, DEFAULT_PRETRAINED, 
 from winclip_lit.model.encoder import WindowEncoder
 from winclip_lit.model.errors import IncompatibleStateError
 from winclip_lit.model.features import ImageFeatures
+from winclip_lit.model.options import FEATURE, WinCLIPOptions
 from winclip_lit.model.preprocess import OPENAI_MEAN, OPENAI_STD, ImageTransform
 from winclip_lit.model.prompts import (
-    ANOMALOUS_STATES,
-    NORMAL_STATES,
-    TEMPLATES,
     class_name_for,
     compose_prompts,
     encode_prompt_set,
@@ -73,21 +75,6 @@ class WinCLIP(nn.Module):
     Args:
         clip_model: An open_clip CLIP model with a ViT image tower (class-token pooling).
         tokenizer: The open_clip tokenizer of ``clip_model``.
-        scales: Window sizes in patch units (paper: 2 and 3).
-        stride: Window stride in patch units.
-        temperature: Softmax temperature tau of the two-class text scoring.
-        templates: Prompt templates, each with one ``{}``.
-        normal_states: Normal state phrases, each with one ``{}`` for the object name.
-        anomalous_states: Anomalous state phrases, each with one ``{}``.
-        text_average: ``normalized`` (normalise each sentence embedding, then average) or ``raw``.
-        class_name_map: Object name per category folder name (None: the built-in VisA map; {}: none).
-        fixed_class_name: One object name for every category (e.g. ``object``).
-        project_patches: Project the few-shot patch features with ``proj`` (default: unprojected).
-        few_shot_weight: Weight of the few-shot part in the fused map and image score (paper: 0.5).
-        smoothing_sigma: Gaussian smoothing of the final maps, in pixels (0: off).
-        max_tokens: Tokens per transformer chunk for window sequences; bounds peak memory.
-        precision: ``fp32``, ``bf16`` or ``fp16`` autocast for the image tower (scores are always fp32).
-        compile: Compile the image encoder with ``torch.compile``.
         image_size: Model input side in pixels (default: the ViT's).
         mean: Normalisation mean (default: the model's preprocess config, else OpenAI CLIP's).
         std: Normalisation std.
@@ -95,62 +82,59 @@ class WinCLIP(nn.Module):
         pretrained: Weights tag or path (recorded in the feature fingerprint).
         text_cache: Optional dict shared by models on the same CLIP weights: text embeddings keyed on the
             sentences, so sweeps over shots, seeds or temperature encode each prompt set once.
+        **options: Any :class:`~winclip_lit.model.options.WinCLIPOptions` field (``scales``, ``stride``,
+            ``temperature``, ``templates``, ``normal_states``, ``anomalous_states``, ``text_average``,
+            ``class_name_map``, ``fixed_class_name``, ``project_patches``, ``few_shot_weight``,
+            ``smoothing_sigma``, ``max_tokens``, ``precision``, ``compile``); each field's comment there
+            says what it does and whether it defines the features, the scores or only the speed.
+
+    Raises:
+        InvalidOptionError: An unknown option or a value outside its range (one line naming it).
+
+    Examples:
+        >>> from winclip_lit.model import load_backbone, TINY_MODEL_NAME
+        >>> backbone = load_backbone(TINY_MODEL_NAME, None)
+        >>> model = WinCLIP(backbone.model, backbone.tokenizer, scales=(2,), temperature=0.01)
+        >>> model.set_class_name("bottle")
+        >>> model(torch.zeros(1, 3, model.image_size, model.image_size)).anomaly_maps.shape
+        torch.Size([1, 64, 64])
     """
 
     def __init__(
         self,
         clip_model: nn.Module,
         tokenizer: Any,
-        scales: Sequence[int] = (2, 3),
-        stride: int = 1,
-        temperature: float = 0.07,
-        templates: Sequence[str] = TEMPLATES,
-        normal_states: Sequence[str] = NORMAL_STATES,
-        anomalous_states: Sequence[str] = ANOMALOUS_STATES,
-        text_average: str = "normalized",
-        class_name_map: Mapping[str, str] | None = None,
-        fixed_class_name: str | None = None,
-        project_patches: bool = False,
-        few_shot_weight: float = 0.5,
-        smoothing_sigma: float = 0.0,
-        max_tokens: int = 32768,
-        precision: str = "fp32",
-        compile: bool = False,
+        *,
         image_size: int | None = None,
         mean: Sequence[float] | None = None,
         std: Sequence[float] | None = None,
         model_name: str | None = None,
         pretrained: str | None = None,
         text_cache: MutableMapping[tuple, torch.Tensor] | None = None,
+        **options: Any,
     ) -> None:
         super().__init__()
-        if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {sorted(PRECISIONS)}, got {precision!r}")
-        if not 0.0 <= few_shot_weight <= 1.0:
-            raise ValueError(f"few_shot_weight must be in [0, 1], got {few_shot_weight}")
-        if not scales:
-            raise ValueError("scales must list at least one window size")
+        self.options = WinCLIPOptions.from_mapping(options)
+        opts = self.options
         self.clip = clip_model.eval().requires_grad_(False)
         self.tokenizer = tokenizer
         self.encoder = WindowEncoder(
             clip_model.visual,
-            scales=scales,
-            stride=stride,
-            project_patches=project_patches,
-            max_tokens=max_tokens,
+            scales=opts.scales,
+            stride=opts.stride,
+            project_patches=opts.project_patches,
+            max_tokens=opts.max_tokens,
         )
-        self.temperature = float(temperature)
-        self.templates = list(templates)
-        self.normal_states = list(normal_states)
-        self.anomalous_states = list(anomalous_states)
-        self.text_average = text_average
-        self.class_name_map = None if class_name_map is None else dict(class_name_map)
-        self.fixed_class_name = fixed_class_name
-        self.few_shot_weight = float(few_shot_weight)
-        self.smoothing_sigma = float(smoothing_sigma)
-        self.precision = precision
+        self.temperature = float(opts.temperature)
+        self.templates = list(opts.templates)
+        self.normal_states = list(opts.normal_states)
+        self.anomalous_states = list(opts.anomalous_states)
+        self.text_average = opts.text_average
+        self.class_name_map = None if opts.class_name_map is None else dict(opts.class_name_map)
+        self.fixed_class_name = opts.fixed_class_name
+        self.few_shot_weight = float(opts.few_shot_weight)
+        self.smoothing_sigma = float(opts.smoothing_sigma)
+        self.precision = opts.precision
         self.model_name = model_name
         self.pretrained = pretrained
         visual_size = clip_model.visual.image_size
@@ -170,7 +154,7 @@ class WinCLIP(nn.Module):
         self.category: str | None = None
         self.reference: ImageFeatures | None = None
         self.text_cache = text_cache
-        self._encode = torch.compile(self.encoder, dynamic=True) if compile else self.encoder
+        self._encode = torch.compile(self.encoder, dynamic=True) if opts.compile else self.encoder
         self._fingerprint: str | None = None
 
     @classmethod
@@ -330,7 +314,8 @@ class WinCLIP(nn.Module):
         return self.score(self.encode(images))
 
     def feature_fingerprint(self) -> str:
-        """Hex key of everything the image features depend on: backbone, weights, preprocessing, windows, precision."""
+        """Hex key of everything the image features depend on: the backbone, its weights, the preprocessing and
+        every ``feature`` option of :class:`~winclip_lit.model.options.WinCLIPOptions`."""
         if self._fingerprint is None:
             digest = hashlib.blake2b(digest_size=16)
             for tensor in self.encoder.visual.state_dict().values():
@@ -339,10 +324,7 @@ class WinCLIP(nn.Module):
                 "version": FEATURE_VERSION,
                 "model": self.model_name,
                 "transform": repr(self.transform),
-                "scales": self.scales,
-                "stride": self.encoder.stride,
-                "project_patches": self.encoder.project_patches,
-                "precision": self.precision,
+                **self.options.values(FEATURE),
             }
             digest.update(json.dumps(spec, sort_keys=True).encode())
             self._fingerprint = digest.hexdigest()
@@ -353,10 +335,12 @@ class WinCLIP(nn.Module):
         if self.text_embeddings.numel() == 0:
             raise RuntimeError("call set_class_name(category) before export_state()")
         ref = self.reference
+        normal, anomalous = self.prompts(self.category)
         return {
             "category": self.category,
             "class_name": self.class_name,
             "text_embeddings": self.text_embeddings.cpu(),
+            "prompts": {"normal": normal, "anomalous": anomalous, "text_average": self.text_average},
             "reference": None
             if ref is None
             else {
@@ -368,7 +352,11 @@ class WinCLIP(nn.Module):
         }
 
     def load_state(self, state: Mapping[str, Any]) -> None:
-        """Restore what :meth:`export_state` saved; refuses state made with other image features."""
+        """Restore what :meth:`export_state` saved; refuses state made with other image features.
+
+        The saved text embeddings are used when they were made from this model's prompts; otherwise the
+        model's own prompts are encoded, so score options apply as they do without a saved state.
+        """
         if state.get("feature_fingerprint") != self.feature_fingerprint():
             raise IncompatibleStateError(
                 "checkpoint state was built with another backbone, weights, preprocessing, windows or precision; "
@@ -377,6 +365,12 @@ class WinCLIP(nn.Module):
         self.text_embeddings = state["text_embeddings"].to(self.device, torch.float32)
         self.category = state.get("category")
         self.class_name = state.get("class_name")
+        saved = state.get("prompts")
+        if saved is not None and self.category is not None:
+            normal, anomalous = self.prompts(self.category)
+            mine = {"normal": normal, "anomalous": anomalous, "text_average": self.text_average}
+            if {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in saved.items()} != mine:
+                self.set_class_name(self.category)  # this model's prompts, not the saved ones
         ref = state.get("reference")
         self.set_reference_features(
             None if ref is None else ImageFeatures(ref["image"], tuple(ref["windows"]), ref["patches"])

@@ -1,4 +1,4 @@
-"""Builds the run's objects from the composed config: model, datamodule, metrics, cache, trainer."""
+"""Builds the run's objects from the composed config: model, datamodule, metrics, cache, loggers, trainer."""
 
 from __future__ import annotations
 
@@ -6,65 +6,50 @@ import functools
 import logging
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
-from winclip_lit.lit_module import CategorySetup
-from winclip_lit.run.checkpoint import Checkpoint
-from winclip_lit.run.errors import ConfigError
+from winclip_lit.config.errors import ConfigError
+from winclip_lit.config.validate import check_options
+from winclip_lit.run.devices import loader_workers, pin_memory
 
-# Keys of the `dataset` group that the run reads itself; the rest are datamodule arguments.
+if TYPE_CHECKING:
+    import lightning as L
+
+    from winclip_lit.cache import FeatureCache
+    from winclip_lit.data import AnomalyDataModule
+    from winclip_lit.metrics import AnomalyMetrics
+    from winclip_lit.model import WinCLIP
+    from winclip_lit.model.backbones import Backbone
+
 RUN_DATASET_KEYS = ("_target_", "name", "download", "class_name_map")
-
-
-def model_options(cfg: DictConfig) -> dict[str, Any]:
-    """Keyword options of ``WinCLIP.from_pretrained`` from the window, prompt, model and dataset groups."""
-    options: dict[str, Any] = {
-        "scales": tuple(int(s) for s in cfg.window.scales),
-        "stride": int(cfg.window.stride),
-        "temperature": float(cfg.model.temperature),
-        "templates": list(cfg.prompt.templates),
-        "normal_states": list(cfg.prompt.normal_states),
-        "anomalous_states": list(cfg.prompt.anomalous_states),
-        "text_average": str(cfg.prompt.text_average),
-        "fixed_class_name": cfg.prompt.fixed_class_name,
-        "project_patches": bool(cfg.model.project_patches),
-        "few_shot_weight": float(cfg.model.few_shot_weight),
-        "smoothing_sigma": float(cfg.model.smoothing_sigma),
-        "precision": str(cfg.model.precision),
-        "compile": bool(cfg.model.compile),
-    }
-    if cfg.dataset.get("class_name_map") is not None:
-        options["class_name_map"] = dict(cfg.dataset.class_name_map)
-    if cfg.model.get("max_tokens") is not None:
-        options["max_tokens"] = int(cfg.model.max_tokens)
-    return options
+"""Keys of the `dataset` group that the run reads itself; the rest are datamodule arguments."""
 
 
 @functools.lru_cache(maxsize=1)
 def _load_backbone(
     model_name: str, pretrained: str | None, cache_dir: str | None, torch_seed: int
-) -> tuple[Any, dict]:
+) -> tuple[Backbone, dict]:
     """The backbone of the latest job and its text-embedding cache, kept for the next job: a sweep in
     one process loads CLIP once and encodes each prompt set once."""
-    from winclip_lit.model import load_backbone
+    import torch
+
+    from winclip_lit.model.backbones import load_backbone
 
     torch.manual_seed(torch_seed)
     return load_backbone(model_name, pretrained, cache_dir=cache_dir, device="cpu"), {}
 
 
-def build_model(cfg: DictConfig) -> Any:
-    """Wrap the backbone in a ``WinCLIP`` model (on the CPU; Lightning moves it).
+def build_model(cfg: DictConfig) -> WinCLIP:
+    """A ``WinCLIP`` model on the CPU (Lightning moves it) with the config's options.
 
     Torch is seeded with ``torch_seed`` first, so random-init backbones are the same in every process.
-    Jobs of a sweep that run in one process (Hydra's basic launcher) share the loaded backbone; the
-    model around it is new for every job.
+    Jobs of a sweep that run in one process share the loaded backbone; the model around it is new.
     """
-    from winclip_lit import WinCLIP
+    from winclip_lit.model import WinCLIP
 
+    options = check_options(cfg)
     backbone, text_cache = _load_backbone(
         cfg.backbone.model_name, cfg.backbone.pretrained, cfg.backbone.cache_dir, int(cfg.torch_seed)
     )
@@ -76,74 +61,37 @@ def build_model(cfg: DictConfig) -> Any:
         mean=backbone.mean,
         std=backbone.std,
         text_cache=text_cache,
-        **model_options(cfg),
+        **options.values(),
     )
     return model.to("cpu")
 
 
-def prepare_dataset(cfg: DictConfig) -> None:
-    """Before any model is loaded: fail with a CLI hint when the dataset root is missing, or fetch it
-    when ``dataset.download`` asks to."""
-    missing = sorted(OmegaConf.missing_keys(cfg.dataset))
-    if missing:
-        key = missing[0] if missing[0].startswith("dataset.") else f"dataset.{missing[0]}"
-        raise ConfigError(f"{key} is required for dataset={cfg.dataset.name}; pass {key}=...")
-    name, root = cfg.dataset.name, cfg.dataset.get("root")
-    download = bool(cfg.dataset.get("download", False))
-    if root is None or Path(root).expanduser().is_dir():
-        return
-    if not download:
-        fetch = " or dataset.download=true to fetch it" if name in ("mvtec", "visa") else ""
-        raise ConfigError(
-            f"dataset root {root} does not exist; pass dataset.root=/path/to/{Path(root).name} "
-            f"(or set WINCLIP_DATA to the folder that holds it){fetch}"
-        )
-    from winclip_lit.data import download_mvtec, download_visa
-
-    fetchers = {"mvtec": download_mvtec, "visa": download_visa}
-    if name not in fetchers:
-        raise ConfigError(f"dataset.download=true is not supported for dataset {name!r}")
-    try:
-        fetchers[name](root)
-    except OSError as error:
-        raise ConfigError(
-            f"could not download {name} into {root} ({error}); download it by hand and pass dataset.root=..."
-        ) from error
-
-
-def build_datamodule(cfg: DictConfig, model: Any, k_shot: int | None = None) -> Any:
+def build_datamodule(cfg: DictConfig, model: WinCLIP, k_shot: int | None = None) -> AnomalyDataModule:
     """The configured datamodule for ``model``'s transform; ``k_shot`` overrides ``shot.k``.
 
-    Call :func:`prepare_dataset` first (before loading the model) for CLI-friendly errors and downloads.
+    Call :func:`winclip_lit.run.datasets.prepare_dataset` first for CLI-friendly errors and downloads.
     """
+    from hydra.utils import get_class
+
     spec = OmegaConf.to_container(cfg.dataset, resolve=True)
+    if "_target_" not in spec:
+        raise ConfigError(
+            "the dataset config has no _target_; choose one with dataset=<mvtec|visa|folder|...>"
+        )
     kwargs = {key: value for key, value in spec.items() if key not in RUN_DATASET_KEYS}
     return get_class(spec["_target_"])(
         **kwargs,
         transform=model.transform,
         image_size=model.image_size,
         k_shot=int(cfg.shot.k if k_shot is None else k_shot),
-        seed=int(cfg.shot.seed),
+        seed=int(cfg.seed),
         batch_size=int(cfg.loader.batch_size),
-        num_workers=int(cfg.loader.num_workers),
+        num_workers=loader_workers(cfg),
+        pin_memory=pin_memory(cfg),
     )
 
 
-def category_setup(
-    datamodule: Any, category: str, checkpoint: Checkpoint | None = None
-) -> tuple[CategorySetup, list[str]]:
-    """What the model needs for ``category`` and the reference file names to record with the results:
-    the checkpoint's state, or the datamodule's seeded reference images (none when zero-shot)."""
-    if checkpoint is not None:
-        return CategorySetup(category, state=checkpoint.state(category)), checkpoint.references.get(
-            category, []
-        )
-    files = datamodule.reference_files(category)
-    setup = CategorySetup(category, datamodule.reference_images(category), [str(f) for f in files])
-    return setup, datamodule.reference_names(category)
-
-
-def build_metrics(cfg: DictConfig, pixel: bool) -> Any:
+def build_metrics(cfg: DictConfig, pixel: bool) -> AnomalyMetrics:
     """Image (and, with masks, pixel) metrics as configured."""
     from winclip_lit.metrics import AnomalyMetrics
 
@@ -155,31 +103,13 @@ def build_metrics(cfg: DictConfig, pixel: bool) -> Any:
     )
 
 
-def build_cache(cfg: DictConfig, model: Any) -> Any | None:
+def build_cache(cfg: DictConfig, model: WinCLIP) -> FeatureCache | None:
     """The on-disk feature cache when ``cache.enabled``, else None."""
     if not cfg.cache.enabled:
         return None
     from winclip_lit.cache import FeatureCache
 
     return FeatureCache(Path(cfg.cache.dir).expanduser(), model.feature_fingerprint())
-
-
-def wants_gpu(trainer_cfg: DictConfig) -> bool:
-    """Whether the trainer config asks for GPUs (``gpu``/``cuda``, or ``auto`` with CUDA present)."""
-    accelerator = str(trainer_cfg.accelerator)
-    return accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
-
-
-def num_processes(trainer_cfg: DictConfig) -> int:
-    """Processes per node that ``trainer.devices`` asks for (-1 / "auto": every visible GPU)."""
-    devices = trainer_cfg.devices
-    if isinstance(devices, int) and devices > 0:
-        return devices
-    if OmegaConf.is_list(devices):
-        return len(devices)
-    if str(devices) in ("-1", "auto"):
-        return max(torch.cuda.device_count(), 1) if wants_gpu(trainer_cfg) else 1
-    raise ConfigError(f"trainer.devices={devices!r} is invalid; use a positive count, -1 or a list of ids")
 
 
 def quiet_lightning() -> None:
@@ -191,10 +121,18 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     # Padding duplicates of the DistributedSampler are removed by sample index in the metrics.
     warnings.filterwarnings("ignore", message=r".*Using `DistributedSampler` with the dataloaders.*")
+    # Each category is one test epoch at step 0: loggers see one row per category, which is intended.
+    warnings.filterwarnings("ignore", message=r".*The number of training batches.*")
 
 
-def build_trainer(cfg: DictConfig, devices: Any = None) -> Any:
-    """A test-only Lightning Trainer (no logger, checkpoints or model summary; Rich progress bars)."""
+def build_trainer(cfg: DictConfig, devices: Any = None, loggers: list | None = None) -> L.Trainer:
+    """A Lightning Trainer for test/predict loops (no checkpoints or model summary; Rich progress bars).
+
+    Args:
+        cfg: The run config (its ``trainer`` group holds the Trainer arguments).
+        devices: Replaces ``trainer.devices`` (a parallel sweep's GPU slot).
+        loggers: Lightning loggers that receive the module's ``self.log`` values.
+    """
     import lightning as L
     from lightning.pytorch.callbacks import RichProgressBar
 
@@ -210,18 +148,9 @@ def build_trainer(cfg: DictConfig, devices: Any = None) -> Any:
         spec["devices"] = devices
     return L.Trainer(
         **spec,
-        logger=False,
+        logger=loggers or False,
         enable_checkpointing=False,
         enable_model_summary=False,
         enable_progress_bar=progress,
         callbacks=[RichProgressBar(leave=False)] if progress else [],
     )
-
-
-def torch_device(cfg: DictConfig) -> torch.device:
-    """The single device that fit/predict use: the first GPU when the trainer asks for GPUs, else CPU."""
-    if wants_gpu(cfg.trainer):
-        if not torch.cuda.is_available():
-            raise ConfigError("trainer.accelerator=gpu but no CUDA device is visible; use trainer=cpu")
-        return torch.device("cuda")
-    return torch.device("cpu")

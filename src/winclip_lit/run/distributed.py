@@ -26,8 +26,8 @@ import torch
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from winclip_lit.run.build import num_processes
 from winclip_lit.run.context import RunContext
+from winclip_lit.run.devices import num_processes
 from winclip_lit.run.errors import ConfigError
 
 Task = Callable[[DictConfig, RunContext], Any]

@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+from winclip_lit.config.errors import ConfigError
 
-class ConfigError(ValueError):
-    """A configuration value is missing, inconsistent or unusable; the message says how to fix it."""
+__all__ = ["ConfigError", "PartialResultError", "user_errors"]
+
+
+class PartialResultError(ConfigError):
+    """Some inputs were skipped (e.g. unreadable images); the results of the others were written."""
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exception types caused by user input (config, CLI, data, weights) rather than by a bug."""
     from hydra.errors import HydraException
-    from lightning.fabric.utilities.exceptions import MisconfigurationException
     from omegaconf.errors import OmegaConfBaseException
 
     from winclip_lit.data.errors import DatasetError
     from winclip_lit.model.errors import WinCLIPError
 
-    return (
+    errors: tuple[type[BaseException], ...] = (
         ConfigError,
         DatasetError,
         WinCLIPError,
         HydraException,
         OmegaConfBaseException,
-        MisconfigurationException,  # e.g. trainer=gpu on a machine without one
     )
+    try:  # e.g. trainer=gpu on a machine without one; only when Lightning is already in use
+        import sys
+
+        if "lightning" in sys.modules:
+            from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+            errors += (MisconfigurationException,)
+    except ImportError:  # pragma: no cover - Lightning is a dependency
+        pass
+    return errors

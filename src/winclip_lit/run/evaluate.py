@@ -1,32 +1,35 @@
-"""evaluate.py: load CLIP once, then per category set prompts and references and run the test loop."""
+"""evaluate: load CLIP once, then per category set prompts and references and run Lightning's test loop.
+
+Each category's results are appended to ``metrics.partial.jsonl`` as soon as it finishes, so a crash in
+category 12 of 15 keeps the first 11; ``resume=true`` with the same ``hydra.run.dir`` skips them.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from winclip_lit.lit_module import WinCLIPModule
-from winclip_lit.run.build import (
-    build_cache,
-    build_datamodule,
-    build_metrics,
-    build_model,
-    build_trainer,
-    category_setup,
-    prepare_dataset,
-    wants_gpu,
-)
+from winclip_lit.config.errors import ConfigError
+from winclip_lit.config.keys import setting_of
+from winclip_lit.files import append_line
+from winclip_lit.run.build import build_cache, build_datamodule, build_metrics, build_model, build_trainer
 from winclip_lit.run.checkpoint import Checkpoint
 from winclip_lit.run.context import RunContext, console, process_rank
+from winclip_lit.run.datasets import prepare_dataset
+from winclip_lit.run.devices import set_threads, wants_gpu
 from winclip_lit.run.distributed import gpu_slot, launch
+from winclip_lit.run.loggers import build_loggers, log_artifacts, log_config, log_mean, logging_session
+from winclip_lit.run.setup import category_setup
 from winclip_lit.run.tables import METRIC_LABELS, percent, write_results
-from winclip_lit.tracking import start_tracker
 
 SUMMARY_KEYS = ("image_auroc", "pixel_auroc", "pixel_aupro")
+PARTIAL_FILE = "metrics.partial.jsonl"
 
 
 def _clean(metrics: dict[str, float]) -> dict[str, float | None]:
@@ -37,69 +40,117 @@ def _summary(metrics: dict[str, float | None]) -> str:
     return ", ".join(f"{METRIC_LABELS[k]} {percent(metrics.get(k))}" for k in SUMMARY_KEYS if k in metrics)
 
 
-def with_checkpoint(cfg: DictConfig) -> tuple[DictConfig, Checkpoint | None]:
-    """``cfg`` with the model-defining groups of ``cfg.ckpt_path`` (if any) and the loaded checkpoint."""
+def with_checkpoint(cfg: DictConfig, run: RunContext) -> tuple[DictConfig, Checkpoint | None]:
+    """``cfg`` with the options of ``cfg.ckpt_path`` (if any; see :mod:`winclip_lit.run.checkpoint`)."""
     if not cfg.get("ckpt_path"):
         return cfg, None
     checkpoint = Checkpoint.load(cfg.ckpt_path)
-    merged, replaced = checkpoint.configure(cfg)
-    if replaced and process_rank() == 0:
-        console.print(f"checkpoint {cfg.ckpt_path}: using its {', '.join(replaced)} settings")
+    merged, adopted = checkpoint.configure(cfg, run.overrides)
+    if adopted and process_rank() == 0:
+        console.print(f"checkpoint {cfg.ckpt_path}: using its {', '.join(adopted)}")
     return merged, checkpoint
+
+
+def finished_categories(output_dir: Path, setting: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Categories already in ``metrics.partial.jsonl`` of ``output_dir`` for the same setting."""
+    path = output_dir / PARTIAL_FILE
+    if not path.is_file():
+        return {}
+    done: dict[str, dict[str, Any]] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            category = entry["category"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise ConfigError(
+                f"{path}:{number} is not a results line; delete that line or the file"
+            ) from None
+        if entry.get("setting") != json.loads(json.dumps(setting, default=str)):
+            raise ConfigError(
+                f"resume=true: {path} holds results of another config; resume with the same settings or "
+                "choose a new hydra.run.dir"
+            )
+        done[category] = entry
+    return done
 
 
 def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
     """Evaluate every configured category on this rank; rank 0 writes and returns ``metrics.json``."""
+    from winclip_lit.lit_module import WinCLIPModule
     from winclip_lit.metrics import METRIC_KEYS
 
-    cfg, checkpoint = with_checkpoint(cfg)
+    cfg, checkpoint = with_checkpoint(cfg, run)
     prepare_dataset(cfg)
+    set_threads(cfg)
     rank0 = process_rank() == 0
+    config = OmegaConf.to_container(cfg, resolve=True)
+    setting = setting_of(config) | {"seed": config.get("seed")}
+    done = finished_categories(run.output_dir, setting) if cfg.get("resume") else {}
     model = build_model(cfg)
     if checkpoint:
-        checkpoint.check_features(model.feature_fingerprint(), cfg.ckpt_path)
+        checkpoint.check_features(model.feature_fingerprint())
     datamodule = build_datamodule(cfg, model, k_shot=0 if checkpoint else None)
-    num_samples = int(cfg.logger.get("num_images", 0)) if rank0 else 0
+    dashboard = cfg.get("dashboard") or {}
     module = WinCLIPModule(
         model,
         build_metrics(cfg, pixel=datamodule.has_masks()),
         cache=build_cache(cfg, model),
-        num_samples=num_samples,
+        num_samples=int(dashboard.get("num_images", 0)),
     )
-    config = OmegaConf.to_container(cfg, resolve=True)
     results: dict[str, dict[str, float | None]] = {}
     references: dict[str, list[str]] = {}
     throughput: dict[str, float] = {}
-    with _devices(cfg, run) as devices:
-        trainer = build_trainer(cfg, devices)
-        tracker = start_tracker(cfg.logger, run, float(cfg.predict.threshold)) if rank0 else None
-        with tracker or contextlib.nullcontext():
-            if tracker:
-                tracker.log_config(config)
-            for category in datamodule.categories:
-                datamodule.select(category)
-                setup, references[category] = category_setup(datamodule, category, checkpoint)
-                module.prepare(setup)
-                trainer.test(module, datamodule=datamodule, verbose=False)
-                results[category] = _clean(module.results)
-                throughput[category] = len(datamodule.test_dataset) / max(module.seconds, 1e-9)
-                if tracker:
-                    tracker.log_category(
-                        category,
-                        results[category],
-                        throughput[category],
-                        module.samples,
-                        references[category],
-                    )
-                    console.print(
-                        f"{category}: {_summary(results[category])} "
-                        f"({len(datamodule.test_dataset)} images, {throughput[category]:.3g} images/s)"
-                    )
-            if not rank0:
-                return None
-            keys = [k for k in METRIC_KEYS if any(k in row for row in results.values())]
-            payload = write_results(run.output_dir, results, keys, references, config, throughput)
-            tracker.log_summary(results, payload["mean"])
+    loggers = build_loggers(cfg, run) if rank0 else []
+    with _devices(cfg, run) as devices, logging_session(loggers):
+        trainer = build_trainer(cfg, devices, loggers)
+        log_config(loggers, config)
+        for category in datamodule.categories:
+            if category in done:
+                entry = done[category]
+                results[category], references[category] = entry["metrics"], entry["references"]
+                throughput[category] = entry.get("images_per_s", float("nan"))
+                if rank0:
+                    console.print(f"{category}: {_summary(results[category])} (resumed from {PARTIAL_FILE})")
+                continue
+            datamodule.select(category)
+            setup, references[category] = category_setup(category, datamodule, checkpoint)
+            module.prepare(setup)
+            trainer.test(module, datamodule=datamodule, verbose=False)
+            results[category] = _clean(module.results)
+            throughput[category] = len(datamodule.test_dataset) / max(module.seconds, 1e-9)
+            if rank0:
+                append_line(
+                    run.output_dir / PARTIAL_FILE,
+                    json.dumps(
+                        {
+                            "category": category,
+                            "metrics": results[category],
+                            "references": references[category],
+                            "images_per_s": throughput[category],
+                            "setting": setting,
+                        },
+                        default=str,
+                    ),
+                )
+                console.print(
+                    f"{category}: {_summary(results[category])} "
+                    f"({len(datamodule.test_dataset)} images, {throughput[category]:.3g} images/s)"
+                )
+        if not rank0:
+            return None
+        keys = [k for k in METRIC_KEYS if any(k in row for row in results.values())]
+        payload = write_results(run.output_dir, results, keys, references, config, throughput)
+        log_mean(loggers, payload["mean"], step=len(results))
+        log_artifacts(
+            loggers,
+            f"metrics-{run.name or run.output_dir.name}".replace("/", "_")
+            .replace("=", "-")
+            .replace(",", "_")[:120],
+            "results",
+            [run.output_dir / name for name in ("metrics.json", "metrics.md", "metrics.csv")],
+        )
     if module.cache is not None:
         console.print(
             f"feature cache {module.cache.root}: {module.cache.hits} reused, {module.cache.misses} encoded"
@@ -115,7 +166,7 @@ def _devices(cfg: DictConfig, run: RunContext) -> Iterator[Any]:
     """Device choice of one job: under a parallel sweep, one free GPU of its own; else as configured."""
     import torch
 
-    single_gpu = wants_gpu(cfg.trainer) and cfg.trainer.devices == 1
+    single_gpu = wants_gpu(cfg.trainer) and cfg.trainer.get("devices") == 1
     if run.multirun and single_gpu and torch.cuda.device_count() > 1:
         with gpu_slot(run.output_dir.parent / ".gpu_locks", torch.cuda.device_count()) as index:
             yield [index]

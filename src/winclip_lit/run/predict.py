@@ -1,95 +1,151 @@
-"""predict.py: score a folder of unlabeled images; write per-image scores (CSV) and map overlays (PNG)."""
+"""predict: score a folder of unlabeled images through Lightning's predict loop; write ``scores.csv`` and
+map overlays.
+
+Every readable image is scored; unreadable files are skipped, named (one line each and in
+``skipped.txt``), and the run ends with a non-zero status after writing the others' scores. Overlays are
+named after each image's path relative to the input folder (``a/x.png`` -> ``overlays/a/x_png.png``), so
+``x.png``/``x.jpg`` or ``a/x.png``/``b/x.png`` never overwrite each other.
+"""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
+from typing import Any
 
+import torch
 from omegaconf import DictConfig
-from rich.progress import track
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
-from winclip_lit.data.dataset import AnomalyTestDataset, TestRecord
-from winclip_lit.data.io import list_images
-from winclip_lit.lit_module import CategorySetup, WinCLIPModule
-from winclip_lit.run.build import build_cache, build_model, torch_device
+from winclip_lit.config.errors import ConfigError
+from winclip_lit.data.errors import DatasetError
+from winclip_lit.data.io import is_image_file, load_image
+from winclip_lit.files import write_text
+from winclip_lit.run.build import build_cache, build_model, build_trainer
 from winclip_lit.run.checkpoint import Checkpoint
-from winclip_lit.run.context import RunContext, console
-from winclip_lit.run.errors import ConfigError
+from winclip_lit.run.context import RunContext, console, process_rank
+from winclip_lit.run.devices import loader_workers, pin_memory, set_threads
+from winclip_lit.run.distributed import launch
+from winclip_lit.run.errors import PartialResultError
 from winclip_lit.run.evaluate import with_checkpoint
-from winclip_lit.run.visualize import panel, save_panel
+from winclip_lit.run.setup import category_setup
+from winclip_lit.run.tables import write_csv
 
 DEFAULT_CATEGORY = "object"
+SCORE_COLUMNS = ["image", "image_score", "max_pixel_score", "anomalous", "overlay"]
 
 
-def _category_setup(cfg: DictConfig, checkpoint: Checkpoint | None) -> CategorySetup:
-    """Prompts/references for the images: the checkpoint's entry, or zero-shot prompts from the config."""
-    category = cfg.predict.category
-    if checkpoint is not None:
-        if category is None:
-            if len(checkpoint.states) != 1:
-                raise ConfigError(
-                    f"the checkpoint holds {len(checkpoint.states)} categories; choose one with "
-                    f"predict.category=<{'|'.join(sorted(checkpoint.states))}>"
-                )
-            category = next(iter(checkpoint.states))
-        return CategorySetup(category, state=checkpoint.state(category))
-    if int(cfg.shot.k) > 0:
+def input_images(folder: Path) -> list[Path]:
+    """Image files below ``folder`` (subfolders included), sorted by relative path."""
+    if not folder.is_dir():
         raise ConfigError(
-            f"shot.k={cfg.shot.k} needs reference images: build them with `python train.py ...` and pass "
+            f"predict.input_dir={folder} does not exist; pass predict.input_dir=/path/to/images"
+        )
+    files = sorted(
+        (p for p in folder.rglob("*") if p.is_file() and is_image_file(p)), key=lambda p: p.as_posix()
+    )
+    if not files:
+        raise ConfigError(f"predict.input_dir={folder} holds no images (png, jpg, bmp, tif)")
+    return files
+
+
+def overlay_names(files: list[Path], root: Path) -> list[str]:
+    """A unique overlay file name per image: its relative path with the extension folded into the stem."""
+    names, seen = [], set()
+    for path in files:
+        relative = path.relative_to(root)
+        base = relative.with_name(f"{relative.stem}_{relative.suffix.lstrip('.').lower()}").as_posix()
+        name, n = f"{base}.png", 1
+        while name in seen:
+            n += 1
+            name = f"{base}_{n}.png"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+class PredictImages(Dataset):
+    """Images to score; an unreadable file gives an item with ``ok=False`` instead of stopping the run."""
+
+    def __init__(self, files: list[Path], transform: Any, image_size: int) -> None:
+        self.files, self.transform, self.image_size = files, transform, image_size
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        path = self.files[index]
+        try:
+            image, ok, reason = self.transform(load_image(path)), True, ""
+        except DatasetError as error:
+            image, ok, reason = torch.zeros(3, self.image_size, self.image_size), False, str(error)
+        return {"image": image, "image_path": str(path), "index": index, "ok": ok, "reason": reason}
+
+
+def predict_category(cfg: DictConfig, checkpoint: Checkpoint | None) -> str:
+    """The category whose checkpoint entry (or class name) scores the images."""
+    category = cfg.predict.category
+    if checkpoint is not None and category is None:
+        if len(checkpoint.states) != 1:
+            raise ConfigError(
+                f"the checkpoint holds {len(checkpoint.states)} categories; choose one with "
+                f"predict.category=<{'|'.join(sorted(checkpoint.states))}>"
+            )
+        return next(iter(checkpoint.states))
+    if checkpoint is None and int(cfg.shot.k) > 0:
+        raise ConfigError(
+            f"shot.k={cfg.shot.k} needs reference images: build them with `winclip-lit train ...` and pass "
             "ckpt_path=<run dir>/checkpoint.pt (zero-shot prediction needs no checkpoint)"
         )
-    return CategorySetup(category or DEFAULT_CATEGORY)
+    return category or DEFAULT_CATEGORY
 
 
-def predict(cfg: DictConfig, run: RunContext) -> Path:
-    """Write ``scores.csv`` and ``overlays/<image stem>.png`` for every image of ``predict.input_dir``."""
-    if not cfg.predict.input_dir:
-        raise ConfigError("predict.input_dir is not set; pass predict.input_dir=/path/to/images")
-    cfg, checkpoint = with_checkpoint(cfg)
-    setup = _category_setup(cfg, checkpoint)
-    files = list_images(Path(cfg.predict.input_dir).expanduser(), "input images")
+def run_prediction(cfg: DictConfig, run: RunContext) -> Path | None:
+    """Score every image of ``predict.input_dir`` on this rank; rank 0 writes ``scores.csv``."""
+    from winclip_lit.lit_module import WinCLIPModule
+    from winclip_lit.run.writer import PredictionWriter
+
+    cfg, checkpoint = with_checkpoint(cfg, run)
+    root = Path(cfg.predict.input_dir).expanduser()
+    files = input_images(root)
+    category = predict_category(cfg, checkpoint)
+    set_threads(cfg)
     model = build_model(cfg)
     if checkpoint:
-        checkpoint.check_features(model.feature_fingerprint(), cfg.ckpt_path)
+        checkpoint.check_features(model.feature_fingerprint())
     module = WinCLIPModule(model, cache=build_cache(cfg, model))
-    module.to(torch_device(cfg))
-    module.prepare(setup)
-    module.apply_setup()
-    size = (model.image_size, model.image_size)
-    records = [TestRecord(path, None, 0, "unknown") for path in files]
+    module.prepare(category_setup(category, None, checkpoint)[0])
+    writer = PredictionWriter(run.output_dir, files, overlay_names(files, root), float(cfg.predict.threshold))
+    trainer = build_trainer(cfg)
+    trainer.callbacks.append(writer)
     loader = DataLoader(
-        AnomalyTestDataset(records, model.transform, size, setup.name),
+        PredictImages(files, model.transform, model.image_size),
         batch_size=int(cfg.loader.batch_size),
-        num_workers=int(cfg.loader.num_workers),
+        num_workers=loader_workers(cfg),
+        pin_memory=pin_memory(cfg),
     )
-    threshold = float(cfg.predict.threshold)
-    overlays = run.output_dir / "overlays"
-    rows = []
-    for batch in track(loader, description=f"predict ({setup.name})", console=console):
-        out = module(batch["image"].to(module.device), list(batch["image_path"]))
-        scores = out.image_scores.float().cpu()
-        maps = out.anomaly_maps.float().cpu()
-        for path, score, anomaly_map in zip(batch["image_path"], scores, maps, strict=True):
-            picture = save_panel(
-                overlays / f"{Path(path).stem}.png", panel(path, anomaly_map.numpy(), threshold)
-            )
-            rows.append(
-                [
-                    path,
-                    f"{float(score):.6f}",
-                    f"{float(anomaly_map.max()):.6f}",
-                    int(score >= threshold),
-                    picture.name,
-                ]
-            )
+    trainer.predict(module, dataloaders=loader, return_predictions=False)
+    if process_rank() != 0:
+        return None
     scores_file = run.output_dir / "scores.csv"
-    with scores_file.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["image", "image_score", "max_pixel_score", "anomalous", "overlay"])
-        writer.writerows(rows)
-    flagged = sum(row[3] for row in rows)
+    write_csv(scores_file, SCORE_COLUMNS, writer.rows)
+    flagged = sum(int(row[3]) for row in writer.rows)
     console.print(
-        f"{len(rows)} images scored as {setup.name!r}: {flagged} at or above threshold {threshold} -> {scores_file}"
+        f"{len(writer.rows)} images scored as {category!r}: {flagged} at or above threshold "
+        f"{cfg.predict.threshold} -> {scores_file}"
     )
+    if writer.skipped:
+        for path, reason in writer.skipped:
+            console.print(f"skipped {path}: {reason}")
+        listing = write_text(run.output_dir / "skipped.txt", "".join(f"{p}\n" for p, _ in writer.skipped))
+        raise PartialResultError(
+            f"{len(writer.skipped)} unreadable image(s) skipped (listed in {listing}); scores.csv holds the "
+            f"other {len(writer.rows)}"
+        )
     return scores_file
+
+
+def predict(cfg: DictConfig, run: RunContext) -> Path | None:
+    """Predict on every device the trainer config asks for (extra DDP ranks started here)."""
+    if not cfg.predict.input_dir:
+        raise ConfigError("predict.input_dir is not set; pass predict.input_dir=/path/to/images")
+    return launch(run_prediction, cfg, run)

@@ -12,28 +12,11 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from winclip_lit.config.errors import ConfigError
+from winclip_lit.config.keys import SEED_KEY, flatten, setting_of
 from winclip_lit.run.context import console
-from winclip_lit.run.errors import ConfigError
+from winclip_lit.run.outputs import FAILED_FILE
 from winclip_lit.run.tables import METRIC_LABELS, markdown, write_table
-
-SEED_KEY = "shot.seed"
-
-IGNORED_PREFIXES = (
-    "logger.",
-    "trainer.",
-    "loader.",
-    "cache.",
-    "predict.",
-    "ckpt_path",
-    "dataset.root",
-    "dataset.download",
-    "backbone.cache_dir",
-    "model.max_tokens",
-    "model.compile",
-    "torch_seed",
-)
-"""Config keys that do not change results (where, how fast, how logged); with the seed, they are left
-out of a run's setting."""
 
 PAPER: dict[tuple[str, int], dict[str, float]] = {
     ("mvtec", 0): {
@@ -62,36 +45,16 @@ PAPER: dict[tuple[str, int], dict[str, float]] = {
 """The paper's figures in percent (spec section 9), keyed by (dataset, shots)."""
 
 
-def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Dotted keys -> leaf values (lists kept whole)."""
-    flat: dict[str, Any] = {}
-    for key, value in config.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            flat.update(flatten(value, dotted + "."))
-        else:
-            flat[dotted] = value
-    return flat
-
-
-def setting_of(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The result-defining part of a run's config: everything but the seed and run-time keys."""
-    return {
-        key: value
-        for key, value in flatten(config).items()
-        if key != SEED_KEY and not key.startswith(IGNORED_PREFIXES)
-    }
-
-
 def paper_setting(dataset: str, shots: int) -> dict[str, Any]:
     """The setting of the paper preset ``dataset=<dataset> shot=<shots>`` composed from conf/."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    from winclip_lit.run.cli import CONFIG_DIR, register_resolvers
+    from winclip_lit.config import CONFIG_DIR
+    from winclip_lit.config.hydra_setup import prepare_hydra
 
-    register_resolvers()
-    overrides = [f"dataset={dataset}", f"shot='{shots}'"]
+    prepare_hydra()
+    overrides = [f"dataset={dataset}", f"shot={shots}"]
     if GlobalHydra.instance().is_initialized():
         cfg = compose("config", overrides=overrides)
     else:
@@ -123,17 +86,46 @@ def find_results(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("metrics.json") if ".ddp" not in p.parts)
 
 
-def group_runs(files: Iterable[Path]) -> list[Group]:
-    """Group runs by setting, in order of first appearance."""
+def unfinished_jobs(root: Path) -> list[str]:
+    """Job folders below ``root`` that ran (``.hydra/``) but hold no metrics.json, with the reason."""
+    notes = []
+    for hydra_dir in sorted(root.rglob(".hydra")):
+        job = hydra_dir.parent
+        if (job / "metrics.json").exists() or job == root and find_results(root):
+            continue
+        failed = job / FAILED_FILE
+        reason = (
+            failed.read_text().splitlines()[0] if failed.is_file() else "no metrics.json (failed or killed)"
+        )
+        notes.append(f"{job.relative_to(root) if job != root else job}: {reason}")
+    return notes
+
+
+def _seed(config: Mapping[str, Any]) -> Any:
+    flat = flatten(config)
+    return flat.get(SEED_KEY, flat.get("shot.seed"))
+
+
+def group_runs(files: Iterable[Path]) -> tuple[list[Group], list[str]]:
+    """Group runs by setting, in order of first appearance; also the unreadable files with the reason."""
     groups: dict[str, Group] = {}
+    broken = []
     for path in files:
-        data = json.loads(path.read_text())
-        setting = setting_of(data["config"])
+        try:
+            data = json.loads(path.read_text())
+            config, mean = data["config"], data["mean"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            broken.append(f"{path}: unreadable ({type(error).__name__}: {' '.join(str(error).split())[:80]})")
+            continue
+        config = {k: v for k, v in config.items() if k != "shot"} | {
+            "shot": {k: v for k, v in dict(config.get("shot", {})).items() if k != "seed"}
+        }
+        setting = setting_of(config)
         key = json.dumps(setting, sort_keys=True, default=str)
         group = groups.setdefault(key, Group(setting))
-        group.seeds.append(flatten(data["config"]).get(SEED_KEY))
-        group.means.append(data["mean"])
-    return list(groups.values())
+        group.seeds.append(_seed(data["config"]))
+        group.means.append(mean)
+    return list(groups.values()), broken
 
 
 def match_paper(groups: Sequence[Group]) -> None:
@@ -165,7 +157,11 @@ def build_report(root: Path) -> tuple[list[str], list[list[str]]]:
     files = find_results(root)
     if not files:
         raise ConfigError(f"no metrics.json below {root}; point report.py dir=... at a run or sweep folder")
-    groups = group_runs(files)
+    groups, broken = group_runs(files)
+    for note in [*broken, *unfinished_jobs(root)]:
+        console.print(f"report: skipped {note}")
+    if not groups:
+        raise ConfigError(f"no readable metrics.json below {root}")
     match_paper(groups)
     keys = sorted({k for g in groups for k in g.setting})
     varying = [k for k in keys if len({json.dumps(g.setting.get(k), default=str) for g in groups}) > 1]
@@ -200,3 +196,8 @@ def report(root: str | Path, output_dir: str | Path | None = None) -> Path:
     print(markdown(header, rows))
     console.print(f"{len(rows)} setting(s) below {root}; percent, mean ± std over seeds (paper) -> {md}")
     return md
+
+
+def report_task(cfg: Any, run: Any) -> Path:
+    """The ``report`` task of the command line (``dir``, ``output_dir``)."""
+    return report(cfg.dir, cfg.output_dir)

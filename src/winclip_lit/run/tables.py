@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from winclip_lit.files import atomic_open, write_text
+
 METRIC_LABELS = {
     "image_auroc": "image AUROC",
     "image_ap": "image AP",
@@ -47,14 +49,20 @@ def markdown(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def write_table(stem: Path, header: Sequence[str], rows: Sequence[Sequence[str]]) -> tuple[Path, Path]:
-    """Write ``<stem>.md`` and ``<stem>.csv`` with the same rows."""
+    """Write ``<stem>.md`` and ``<stem>.csv`` with the same rows (atomically)."""
     md, csv_path = stem.with_suffix(".md"), stem.with_suffix(".csv")
-    md.write_text(markdown(header, rows))
-    with csv_path.open("w", newline="") as handle:
+    write_text(md, markdown(header, rows))
+    write_csv(csv_path, header, rows)
+    return md, csv_path
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Path:
+    """Atomically write a CSV file."""
+    with atomic_open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows(rows)
-    return md, csv_path
+    return path
 
 
 def metric_rows(
@@ -84,7 +92,6 @@ def write_results(
         "config": config,
         "throughput": dict(throughput),
     }
-    output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / "metrics.json").write_text(json.dumps(payload, indent=2, allow_nan=False))
+    write_text(output_dir / "metrics.json", json.dumps(payload, indent=2, allow_nan=False))
     write_table(output_dir / "metrics", *metric_rows(results, mean, keys))
     return payload

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from exp_support import CATEGORIES, TINY, run_cli
+from run_support import CATEGORIES, TINY, run_cli
 
 
 @pytest.fixture(scope="session")

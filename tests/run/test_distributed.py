@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from exp_support import REPO, make_config
+from run_support import REPO, make_config
 from omegaconf import OmegaConf
 
-from winclip_lit.run.build import num_processes
+from winclip_lit.run.devices import num_processes
 from winclip_lit.run.context import RunContext
 from winclip_lit.run.distributed import gpu_slot, launch
 from winclip_lit.run.errors import ConfigError
@@ -63,11 +63,11 @@ def test_sweep_jobs_share_a_wandb_group_and_are_named_by_their_overrides(tmp_pat
         cfg.hydra.job.name = "evaluate"
         cfg.hydra.sweep.dir = str(tmp_path / "evaluate-multirun" / "2026-01-01_00-00-00")
         cfg.hydra.runtime.output_dir = str(tmp_path / "evaluate-multirun" / "2026-01-01_00-00-00" / "3_x")
-        cfg.hydra.job.override_dirname = "shot.seed=2,shot='1'"
+        cfg.hydra.overrides.task = ["seed=2", "shot=1", "logger=csv", "loader.batch_size=2"]
     HydraConfig.instance().set_config(cfg)
     try:
         run = hydra_context()
     finally:
         HydraConfig.instance().cfg = None
     assert run.multirun and run.group == "evaluate-2026-01-01_00-00-00"
-    assert run.name == "shot.seed=2,shot=1" and run.output_dir.name == "3_x"
+    assert run.name == "seed=2,shot=1" and run.output_dir.name == "3_x"

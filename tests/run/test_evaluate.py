@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from exp_oracle import evaluate_category
-from exp_support import CATEGORIES, make_config, read_metrics
+from run_oracle import evaluate_category
+from run_support import CATEGORIES, make_config, read_metrics
 
 from winclip_lit import TINY_MODEL_NAME, WinCLIP
 from winclip_lit.metrics import METRIC_KEYS

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from exp_support import TINY, make_config, read_metrics, run_cli
+from run_support import TINY, make_config, read_metrics, run_cli
 from PIL import Image
 
 from winclip_lit.run.context import RunContext

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from exp_support import REPO, TINY, cli_env, make_config
+from run_support import REPO, TINY, cli_env, make_config
 
-from winclip_lit.run.build import build_trainer, prepare_dataset
-from winclip_lit.run.cli import one_line
+from winclip_lit.cli import one_line
+from winclip_lit.run.build import build_trainer
+from winclip_lit.run.datasets import prepare_dataset
 from winclip_lit.run.errors import ConfigError, user_errors
 
 CASES = {
@@ -51,7 +52,8 @@ def test_bad_input_gives_one_line_and_nonzero_exit(data_dir: Path, tmp_path: Pat
         lines = [line for line in stderr.splitlines() if line.strip()]
         assert proc.returncode == 2, (name, stderr)
         assert len(lines) == 1, (name, stderr)
-        assert lines[0].startswith(f"{script_of(name)}: error: ") and CASES[name][1] in lines[0], (
+        task = script_of(name).removesuffix(".py")
+        assert lines[0].startswith(f"winclip-lit {task}: error: ") and CASES[name][1] in lines[0], (
             name,
             stderr,
         )

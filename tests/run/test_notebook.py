@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-from exp_support import REPO
+from run_support import REPO
 from nbclient import NotebookClient
 
 

@@ -7,7 +7,7 @@ import statistics
 from pathlib import Path
 
 import pytest
-from exp_support import make_config, read_metrics, run_cli
+from run_support import make_config, read_metrics, run_cli
 from omegaconf import OmegaConf
 
 from winclip_lit.metrics import METRIC_KEYS
@@ -51,8 +51,8 @@ def test_report_groups_seeds_and_matches_paper_rows(tmp_path: Path) -> None:
     values = [0.90, 0.93, 0.96]
     for seed, value in enumerate(values):
         for name, cfg in (("paper", paper_cfg), ("tiny", tiny_cfg)):
-            cfg.shot.seed = seed
-            cfg.logger.name = "none"  # run-time keys do not split settings
+            cfg.seed = seed
+            cfg.loader.batch_size = 1 + seed  # run-time keys do not split settings
 
             config = OmegaConf.to_container(cfg, resolve=True)
             write_run(tmp_path / f"{name}{seed}", config, dict.fromkeys(METRIC_KEYS, value))

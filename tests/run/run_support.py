@@ -1,4 +1,4 @@
-"""Helpers of the experiment tests: paths, CLI runs in subprocesses, config composition."""
+"""Helpers of the run-layer tests: paths, CLI runs in subprocesses, config composition."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from typing import Any
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from winclip_lit.run.cli import CONFIG_DIR, quote_numeric_choices, register_resolvers
+from winclip_lit.config import CONFIG_DIR
+from winclip_lit.config.hydra_setup import prepare_hydra
 
 REPO = Path(__file__).resolve().parents[2]
 CATEGORIES = ("bottle", "metal_nut")
@@ -57,6 +58,6 @@ def read_metrics(run_dir: Path) -> dict[str, Any]:
 
 def make_config(*overrides: str, hydra: bool = False) -> DictConfig:
     """Compose conf/config.yaml with command-line style overrides (numeric shot options allowed)."""
-    register_resolvers()
+    prepare_hydra()
     with initialize_config_dir(CONFIG_DIR, version_base="1.3"):
-        return compose("config", overrides=quote_numeric_choices(list(overrides)), return_hydra_config=hydra)
+        return compose("config", overrides=list(overrides), return_hydra_config=hydra)

@@ -1,0 +1,142 @@
+"""The ``winclip-lit`` command: ``winclip-lit evaluate|train|predict|report|export [overrides]``.
+
+Also ``python -m winclip_lit ...`` and the repository's ``evaluate.py``/``train.py``/``predict.py``/
+``report.py``/``export.py``, which call :func:`main` with their task. Overrides are Hydra's
+(``shot=1 seed=2``, ``-m`` for sweeps); W&B sweep agents' ``--key=value`` arguments are accepted too.
+Configs come from the package (``winclip_lit/conf``); add your own folders with
+``hydra.searchpath=[file:///path/to/conf]`` or ``--config-dir /path/to/conf``.
+
+User errors (config, data, weights) print one line and exit with status 2; bugs keep their traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import hydra
+from omegaconf import DictConfig
+
+TASKS: dict[str, tuple[str, str]] = {
+    "evaluate": ("config", "winclip_lit.run.evaluate:evaluate"),
+    "train": ("config", "winclip_lit.run.fit:fit"),
+    "predict": ("config", "winclip_lit.run.predict:predict"),
+    "report": ("report", "winclip_lit.run.report:report_task"),
+    "export": ("config", "winclip_lit.run.export:export"),
+}
+"""Task name -> (primary config, the function that runs it)."""
+
+USAGE = (
+    "usage: winclip-lit {" + "|".join(TASKS) + "} [hydra overrides ...]\n"
+    "  e.g. winclip-lit evaluate dataset.root=/data/mvtec_anomaly_detection shot=1 seed=0\n"
+    "       winclip-lit evaluate --help   (every config group and key)"
+)
+
+_DEBUG_ENV = "WINCLIP_FULL_ERROR"
+_task_name = "evaluate"
+
+
+def one_line(error: BaseException) -> str:
+    """Collapse an error message to one line (Hydra's config-search-path listing dropped)."""
+    message = str(error).split("Config search path")[0]
+    cause = error.__cause__
+    if hasattr(cause, "full_key") and getattr(cause, "msg", None) and "full_key" not in message:
+        message = f"{cause.full_key}: {cause.msg}"
+    message = " ".join(message.split())
+    return message or type(error).__name__
+
+
+def _report(error: BaseException) -> NoReturn:
+    """Print a user error as one line and exit with status 2 (or re-raise in debug mode)."""
+    if os.environ.get(_DEBUG_ENV) == "1":
+        raise error
+    print(f"winclip-lit {_task_name}: error: {one_line(error)}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _task(name: str) -> Any:
+    module, function = TASKS[name][1].split(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def run_task(cfg: DictConfig) -> Any:
+    """Run the current task inside its Hydra job: validate, run, and turn user errors into one line.
+
+    In a sweep a failing job leaves ``FAILED`` in its folder and the sweep goes on (summary at the end).
+    With ``optimized_metric`` set (hyper-parameter search) the job returns that metric of the mean.
+    """
+    from winclip_lit.config.validate import validate
+    from winclip_lit.run.context import console, hydra_context
+    from winclip_lit.run.errors import user_errors
+    from winclip_lit.run.outputs import record_failure
+
+    run = hydra_context()
+    try:
+        if _task_name != "report":
+            validate(cfg)
+        result = _task(_task_name)(cfg, run)
+    except Exception as error:
+        if not run.multirun:
+            if isinstance(error, user_errors()):
+                _report(error)
+            error.add_note("winclip-lit: this looks like a bug; please report it with this traceback")
+            raise
+        record_failure(run.output_dir, error, traceback.format_exc())
+        line = one_line(error) if isinstance(error, user_errors()) else f"{type(error).__name__}: {error}"
+        console.print(f"job {run.output_dir.name} failed: {line} (details in {run.output_dir}/FAILED)")
+        return float("nan") if cfg.get("optimized_metric") else None
+    metric = cfg.get("optimized_metric")
+    if metric and isinstance(result, dict):
+        key = metric.removeprefix("mean/")
+        value = (result.get("mean") or {}).get(key)
+        if value is None:
+            from winclip_lit.config.errors import ConfigError
+
+            _report(ConfigError(f"optimized_metric={metric} is not a metric of this run; use mean/<metric>"))
+        return float(value)
+    return result
+
+
+def _hydra_main(config_name: str) -> Any:
+    from winclip_lit.config import CONFIG_DIR
+
+    return hydra.main(config_path=CONFIG_DIR, config_name=config_name, version_base="1.3")(run_task)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry of the ``winclip-lit`` command (``argv``: the task, then overrides; default ``sys.argv[1:]``)."""
+    global _task_name
+    from winclip_lit.config.hydra_setup import prepare_hydra
+    from winclip_lit.run.argv import hydra_overrides
+    from winclip_lit.run.outputs import failed_jobs
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help") or args[0] not in TASKS:
+        print(USAGE, file=sys.stderr)
+        raise SystemExit(0 if args and args[0] in ("-h", "--help") else 2)
+    _task_name = args[0]
+    if os.environ.get("HYDRA_FULL_ERROR") == "1":
+        os.environ[_DEBUG_ENV] = "1"
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises; we print one line
+    prepare_hydra()
+    sys.argv = [f"winclip-lit {_task_name}", *hydra_overrides(args[1:]), f"hydra.job.name={_task_name}"]
+    from winclip_lit.run.errors import user_errors
+
+    try:
+        _hydra_main(TASKS[_task_name][0])()
+    except user_errors() as error:
+        _report(error)
+    if failed_jobs:
+        names = ", ".join(Path(p).name for p in failed_jobs)
+        print(f"winclip-lit {_task_name}: {len(failed_jobs)} job(s) failed: {names}", file=sys.stderr)
+        raise SystemExit(1)
+
+
+def script(task: str) -> None:
+    """Entry of the repository's top-level scripts (``python evaluate.py ...``)."""
+    main([task, *sys.argv[1:]])

@@ -1,0 +1,97 @@
+"""Range checks right after composition: one line naming the key, the value and what is allowed.
+
+Types are checked by the schemas while Hydra composes; the model options by
+:class:`~winclip_lit.model.options.WinCLIPOptions` itself, so the rules live in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from winclip_lit.config.errors import ConfigError
+from winclip_lit.model.options import InvalidOptionError, WinCLIPOptions, option_specs
+
+METRIC_MODES = ("exact", "binned")
+
+_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "shot.k": (lambda v: v >= 0, "an integer >= 0 (0: zero-shot)"),
+    "seed": (lambda v: v >= 0, "an integer >= 0"),
+    "loader.batch_size": (lambda v: v >= 1, "an integer >= 1"),
+    "loader.num_workers": (lambda v: v is None or v >= 0, "an integer >= 0, or null for automatic"),
+    "num_threads": (lambda v: v is None or v >= 1, "an integer >= 1, or null for automatic"),
+    "metrics.mode": (lambda v: v in METRIC_MODES, f"one of {', '.join(METRIC_MODES)}"),
+    "metrics.num_thresholds": (lambda v: v >= 2, "an integer >= 2"),
+    "metrics.fpr_limit": (lambda v: 0.0 < v <= 1.0, "a number in (0, 1]"),
+    "predict.threshold": (lambda v: 0.0 <= v <= 1.0, "a number in [0, 1]"),
+    "dashboard.num_images": (lambda v: v >= 0, "an integer >= 0"),
+    "dashboard.max_curve_points": (lambda v: v >= 2, "an integer >= 2"),
+}
+"""Allowed values of the run's own keys (the model's options check themselves)."""
+
+
+def model_options(cfg: DictConfig) -> dict[str, Any]:
+    """Keyword options of :class:`~winclip_lit.WinCLIP` read from their config groups."""
+    options: dict[str, Any] = {}
+    for spec in option_specs():
+        if spec.group == "backbone":
+            continue
+        node = cfg.get(spec.group)
+        if node is None or spec.name not in node:
+            continue
+        value = node[spec.name]
+        options[spec.name] = OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
+    return options
+
+
+def check_options(cfg: DictConfig) -> WinCLIPOptions:
+    """The model options of ``cfg``, or a :class:`ConfigError` naming the config key at fault."""
+    try:
+        return WinCLIPOptions.from_mapping(model_options(cfg))
+    except InvalidOptionError as error:
+        spec = next(s for s in option_specs() if s.name == error.option and s.group != "backbone")
+        raise ConfigError(f"{spec.config_key}={_show(error.value)}: {error.rule}") from None
+
+
+def _show(value: Any) -> str:
+    return str(value).replace("'", "") if isinstance(value, list) else str(value)
+
+
+def check_window_grid(cfg: DictConfig) -> None:
+    """Refuse window sizes larger than the backbone's patch grid, before any weights are loaded."""
+    from winclip_lit.model.backbones import patch_grid
+
+    grid = patch_grid(str(cfg.backbone.model_name))
+    if grid is None:
+        return
+    too_large = [s for s in cfg.window.scales if s > min(grid)]
+    if too_large:
+        raise ConfigError(
+            f"window.scales={_show(list(cfg.window.scales))}: window size {too_large[0]} is larger than the "
+            f"patch grid of {cfg.backbone.model_name} ({grid[0]}x{grid[1]} patches); use sizes up to {min(grid)}"
+        )
+
+
+def validate(cfg: DictConfig, model: bool = True) -> WinCLIPOptions | None:
+    """Check every value of a composed run config; raise :class:`ConfigError` with one line on the first bad one.
+
+    Args:
+        cfg: The composed config.
+        model: Also check the model options and the window sizes against the backbone's grid.
+
+    Returns:
+        The checked model options (None when ``model`` is false).
+    """
+    for key, (ok, allowed) in _RULES.items():
+        value = OmegaConf.select(cfg, key)
+        if OmegaConf.select(cfg, key, default="__absent__") == "__absent__":
+            continue
+        if not ok(value):
+            raise ConfigError(f"{key}={value}: {allowed}")
+    if not model:
+        return None
+    options = check_options(cfg)
+    check_window_grid(cfg)
+    return options

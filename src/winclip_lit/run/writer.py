@@ -1,0 +1,71 @@
+"""Lightning prediction writer: per-image scores (rows of ``scores.csv``) and map overlays (PNG)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning.pytorch.callbacks import BasePredictionWriter
+
+from winclip_lit.run.visualize import panel, save_panel
+
+
+class PredictionWriter(BasePredictionWriter):
+    """Writes each batch's overlays as it comes; gathers the rows of every rank at the end of the epoch.
+
+    Args:
+        output_dir: The run folder (overlays go to ``overlays/``).
+        files: Every input image, in dataset order.
+        overlay_names: The unique overlay name of each image (same order).
+        threshold: Outline threshold of the overlays and the ``anomalous`` column.
+    """
+
+    def __init__(
+        self, output_dir: Path, files: Sequence[Path], overlay_names: Sequence[str], threshold: float
+    ):
+        super().__init__(write_interval="batch_and_epoch")
+        self.output_dir, self.files, self.names, self.threshold = output_dir, files, overlay_names, threshold
+        self._mine: list[tuple[int, list[Any] | None, str]] = []
+        self.rows: list[list[Any]] = []
+        self.skipped: list[tuple[str, str]] = []
+
+    def write_on_batch_end(self, trainer: Any, pl_module: Any, prediction: Any, *args: Any) -> None:
+        for index, ok, reason, score, anomaly_map in zip(
+            prediction["index"],
+            prediction["ok"],
+            prediction["reason"],
+            prediction["scores"],
+            prediction["maps"],
+            strict=True,
+        ):
+            index = int(index)
+            if not ok:
+                self._mine.append((index, None, reason))
+                continue
+            path = self.files[index]
+            overlay = self.output_dir / "overlays" / self.names[index]
+            save_panel(overlay, panel(path, anomaly_map.numpy(), self.threshold))
+            row = [
+                str(path),
+                f"{float(score):.6f}",
+                f"{float(anomaly_map.max()):.6f}",
+                int(float(score) >= self.threshold),
+                self.names[index],
+            ]
+            self._mine.append((index, row, ""))
+
+    def write_on_epoch_end(self, trainer: Any, pl_module: Any, predictions: Any, batch_indices: Any) -> None:
+        entries = self._mine
+        if trainer.world_size > 1:
+            gathered: list[Any] = [None] * trainer.world_size
+            torch.distributed.all_gather_object(gathered, entries)
+            entries = [e for part in gathered for e in part]
+        by_index = {}
+        for index, row, reason in entries:  # DDP padding repeats some images: keep one of each
+            by_index.setdefault(index, (row, reason))
+        self.rows = [by_index[i][0] for i in sorted(by_index) if by_index[i][0] is not None]
+        self.skipped = [
+            (str(self.files[i]), by_index[i][1]) for i in sorted(by_index) if by_index[i][0] is None
+        ]

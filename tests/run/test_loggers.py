@@ -1,0 +1,70 @@
+"""Lightning loggers from conf/logger (W&B offline, CSV, TensorBoard, MLflow, none, several at once);
+metrics reach them through the module's ``self.log``; failed runs are marked failed."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import wandb
+from run_support import make_config
+
+from winclip_lit.config.errors import ConfigError
+from winclip_lit.run.context import RunContext
+from winclip_lit.run.loggers import build_loggers, log_mean, logging_session, wandb_mode
+
+
+def test_wandb_mode_falls_back_to_offline_without_credentials(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert wandb_mode("auto") == ("offline", "not logged in")
+    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
+    assert wandb_mode("auto") == ("online", None)
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    assert wandb_mode("online") == ("disabled", None)
+
+
+def test_wandb_offline_run_is_grouped_named_and_marked_failed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    run = RunContext(tmp_path, "evaluate", group="evaluate-sweep", name="shot=1")
+    loggers = build_loggers(make_config("logger=wandb"), run)
+    assert [type(logger).__name__ for logger in loggers] == ["WandbLogger"]
+    with pytest.raises(RuntimeError, match="job failed"), logging_session(loggers):
+        wandb_run = loggers[0].experiment
+        assert wandb_run.group == "evaluate-sweep" and wandb_run.name == "shot=1"
+        assert wandb_run.job_type == "evaluate"
+        log_mean(loggers, {"image_auroc": 0.75, "pixel_auroc": None})
+        assert wandb_run.summary["mean/image_auroc"] == 0.75
+        raise RuntimeError("job failed")
+    assert wandb.run is None  # finished although the job failed
+    offline = list((tmp_path / "wandb").glob("offline-run-*"))
+    assert len(offline) == 1 and list(offline[0].glob("*.wandb"))
+
+
+def test_csv_tensorboard_mlflow_and_none(tmp_path: Path) -> None:
+    run = RunContext(tmp_path, "evaluate", name="x")
+    assert build_loggers(make_config("logger=none"), run) == []
+    loggers = build_loggers(make_config("logger=[csv,tensorboard,mlflow]"), run)
+    assert [type(logger).__name__ for logger in loggers] == ["CSVLogger", "TensorBoardLogger", "MLFlowLogger"]
+    with logging_session(loggers):
+        log_mean(loggers, {"image_auroc": 0.5})
+    with (tmp_path / "csv" / "metrics.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[-1]["mean/image_auroc"] == "0.5"
+    assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
+    assert list((tmp_path / "mlruns").rglob("mean/image_auroc")) or list((tmp_path / "mlruns").rglob("*"))
+
+
+def test_a_logger_yaml_without_target_is_one_line(tmp_path: Path) -> None:
+    cfg = make_config()
+    cfg.logger = {"mine": {"project": "x"}}
+    with pytest.raises(ConfigError, match=r"^logger.mine has no _target_"):
+        build_loggers(cfg, RunContext(tmp_path, "evaluate"))
