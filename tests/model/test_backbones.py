@@ -75,3 +75,31 @@ def test_paper_backbone_random_weights_end_to_end():
     assert out.few_shot_maps.abs().max() < 1e-4
     sims = feats.windows[0][0] @ feats.windows[0][0].T
     assert sims[~torch.eye(196, dtype=torch.bool)].max() < 0.9999
+
+
+def test_only_weight_problems_become_weights_unavailable(monkeypatch, tmp_path) -> None:
+    """A bug inside open_clip (here an AttributeError) keeps its traceback; a network error is one line."""
+    import open_clip
+
+    from winclip_lit.model import backbones
+
+    def broken(*args, **kwargs):
+        raise AttributeError("'VisionTransformer' object has no attribute 'grid_size'")
+
+    monkeypatch.setattr(open_clip, "create_model", broken)
+    with pytest.raises(AttributeError, match="grid_size"):
+        backbones.load_backbone(TINY_MODEL_NAME, None)
+
+    def offline(*args, **kwargs):
+        raise OSError("We couldn't connect to 'https://huggingface.co'")
+
+    monkeypatch.setattr(open_clip, "create_model", offline)
+    with pytest.raises(WeightsUnavailableError, match="without network"):
+        backbones.load_backbone(TINY_MODEL_NAME, None)
+    oom = torch.OutOfMemoryError("CUDA out of memory")
+    checkpoint = tmp_path / "weights.pt"
+    checkpoint.write_bytes(b"x")
+    assert not backbones.is_weights_problem(oom, str(checkpoint))
+    assert backbones.is_weights_problem(
+        RuntimeError("PytorchStreamReader failed reading zip archive"), str(checkpoint)
+    )

@@ -5,15 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from run_support import REPO, make_config
 from omegaconf import OmegaConf
+from run_support import REPO, make_config
 
-from winclip_lit.model import prompts
 from winclip_lit.config import CONFIG_DIR
+from winclip_lit.model import prompts
 from winclip_lit.run.context import RunContext
 from winclip_lit.run.evaluate import evaluate
 
-GROUPS = ("backbone", "window", "prompt", "shot", "dataset", "logger", "trainer", "experiment", "hparams_search")
+GROUPS = (
+    "backbone",
+    "window",
+    "prompt",
+    "shot",
+    "dataset",
+    "logger",
+    "trainer",
+    "experiment",
+    "hparams_search",
+)
 EXPERIMENTS = sorted(p.stem for p in (REPO / "conf" / "experiment").glob("*.yaml"))
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from run_support import REPO, make_config
 from omegaconf import OmegaConf
+from run_support import REPO, make_config
 
-from winclip_lit.run.devices import num_processes
 from winclip_lit.run.context import RunContext
+from winclip_lit.run.devices import num_processes
 from winclip_lit.run.distributed import gpu_slot, launch
 from winclip_lit.run.errors import ConfigError
 

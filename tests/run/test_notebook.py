@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-from run_support import REPO
 from nbclient import NotebookClient
+from run_support import REPO
 
 
 def test_quickstart_notebook_executes(tmp_path: Path) -> None:

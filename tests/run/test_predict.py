@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from run_support import TINY, make_config, read_metrics, run_cli
 from PIL import Image
+from run_support import TINY, make_config, read_metrics, run_cli
 
 from winclip_lit.run.context import RunContext
 from winclip_lit.run.errors import ConfigError

@@ -7,8 +7,8 @@ import statistics
 from pathlib import Path
 
 import pytest
-from run_support import make_config, read_metrics, run_cli
 from omegaconf import OmegaConf
+from run_support import make_config, read_metrics, run_cli
 
 from winclip_lit.metrics import METRIC_KEYS
 from winclip_lit.run.report import PAPER, build_report, report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 from dataclasses import dataclass
@@ -85,6 +86,42 @@ def _check_pretrained(model_name: str, pretrained: str) -> None:
     )
 
 
+def is_weights_problem(error: BaseException, pretrained: str | None) -> bool:
+    """Whether ``error`` means "these weights cannot be had" (network, cache, file) rather than a bug.
+
+    Downloads fail with ``OSError`` (connection, missing cache entry, permissions) or the hub's HTTP
+    errors; a local checkpoint that is truncated or not a checkpoint fails to unpickle or to parse. Any
+    other error (an API change, out of memory) is a bug or a resource problem and keeps its traceback.
+    """
+    import pickle
+
+    kinds: list[type[BaseException]] = [OSError, EOFError, pickle.UnpicklingError]
+    with contextlib.suppress(ImportError):
+        from huggingface_hub.errors import HfHubHTTPError
+
+        kinds.append(HfHubHTTPError)
+    with contextlib.suppress(ImportError):
+        from safetensors import SafetensorError
+
+        kinds.append(SafetensorError)
+    chain, seen = [], error
+    while seen is not None and len(chain) < 8:  # open_clip wraps download errors in a RuntimeError
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    if any(isinstance(e, tuple(kinds)) for e in chain):
+        return True
+    if isinstance(error, RuntimeError) and str(error).startswith("Failed to download"):
+        return True  # open_clip's own wording for "no network and not in the cache"
+    local_file = bool(pretrained) and os.path.isfile(str(pretrained))
+    damaged = any(word in str(error) for word in ("zip archive", "PytorchStreamReader", "invalid load key"))
+    return (
+        local_file
+        and isinstance(error, RuntimeError)
+        and not isinstance(error, torch.OutOfMemoryError)
+        and damaged
+    )
+
+
 def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split())
     return text if len(text) <= 300 else text[:297] + "..."
@@ -119,6 +156,8 @@ def load_backbone(
             model_name, pretrained=pretrained or None, device=device, cache_dir=cache_dir
         )
     except Exception as error:
+        if not is_weights_problem(error, pretrained):
+            raise
         cache = cache_dir or os.environ.get("HF_HUB_CACHE") or "~/.cache/huggingface/hub"
         raise WeightsUnavailableError(
             f"Could not load weights '{pretrained}' for {model_name}: {_one_line(error)} -- on a machine "
