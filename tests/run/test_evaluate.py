@@ -134,3 +134,52 @@ def test_checkpoint_of_other_image_features_is_refused(
     changed = checkpoint.save(tmp_path / "changed.pt")
     with pytest.raises(ConfigError, match="category 'bottle' was built with other image features"):
         evaluate(make_config(*mvtec_args, f"ckpt_path={changed}"), RunContext(tmp_path, "evaluate"))
+
+
+def test_scoring_options_given_with_a_checkpoint_apply_as_in_a_direct_run(
+    fit_run: Path, mvtec_args: list[str], tmp_path: Path
+) -> None:
+    checkpoint = fit_run / "checkpoint.pt"
+    given = ("model.temperature=0.01", "model.few_shot_weight=0.25")
+    restored = evaluate(
+        make_config(*mvtec_args, f"ckpt_path={checkpoint}", *given),
+        RunContext(tmp_path / "ckpt", "evaluate", overrides=(*given, f"ckpt_path={checkpoint}")),
+    )
+    direct = evaluate(make_config(*mvtec_args, "shot=2", *given), RunContext(tmp_path / "direct", "evaluate"))
+    assert restored["config"]["model"]["temperature"] == 0.01
+    for category in CATEGORIES:
+        for key, value in direct["categories"][category].items():
+            assert restored["categories"][category][key] == pytest.approx(value, abs=1e-6), (category, key)
+    default = (
+        read_metrics(fit_run.parent / "run") if (fit_run.parent / "run" / "metrics.json").exists() else None
+    )
+    assert default is None or default["categories"] != restored["categories"]
+
+
+def test_a_conflicting_feature_option_with_a_checkpoint_is_one_line(
+    fit_run: Path, mvtec_args: list[str], tmp_path: Path
+) -> None:
+    checkpoint = fit_run / "checkpoint.pt"
+    for given in ("window.stride=2", "shot=1", "seed=3"):
+        cfg = make_config(*mvtec_args, f"ckpt_path={checkpoint}", given)
+        with pytest.raises(
+            ConfigError, match=r"^ckpt_path=.*: (window.stride=2|shot.k=1|seed=3) \(the checkpoint has"
+        ):
+            evaluate(cfg, RunContext(tmp_path, "evaluate", overrides=(given,)))
+
+
+def test_prompts_given_with_a_checkpoint_are_encoded_anew(
+    fit_run: Path, mvtec_args: list[str], tmp_path: Path
+) -> None:
+    checkpoint = fit_run / "checkpoint.pt"
+    given = ("prompt=single_template",)
+    restored = evaluate(
+        make_config(*mvtec_args, f"ckpt_path={checkpoint}", *given),
+        RunContext(tmp_path / "ckpt", "evaluate", overrides=given),
+    )
+    direct = evaluate(make_config(*mvtec_args, "shot=2", *given), RunContext(tmp_path / "direct", "evaluate"))
+    assert restored["categories"] == pytest.approx(direct["categories"]) or all(
+        restored["categories"][c][k] == pytest.approx(v, abs=1e-6)
+        for c in CATEGORIES
+        for k, v in direct["categories"][c].items()
+    )
