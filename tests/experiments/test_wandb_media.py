@@ -3,6 +3,7 @@ overlays carry prediction and ground-truth masks, bar charts the per-category pe
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import torch
 import wandb
 from PIL import Image
 
+import winclip_lit.run
 from winclip_lit.metrics import AnomalyMetrics
 from winclip_lit.run.samples import ImageResult
 from winclip_lit.run.wandb_media import (
@@ -91,3 +93,12 @@ def test_offline_run_holds_curves_table_overlays_and_bars(offline_run: Any, tmp_
         assert shown.size == (16, 16)
     offline_run.finish()
     assert list(Path(offline_run.dir).parent.glob("*.wandb"))
+
+
+@pytest.mark.parametrize("module", ["argv", "figures", "samples", "sweep_plots", "wandb_media", "files"])
+def test_dashboard_modules_import_wandb_and_matplotlib_only_inside_functions(module: str) -> None:
+    tree = ast.parse((Path(winclip_lit.run.__file__).parent / f"{module}.py").read_text())
+    top_level = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    names = [alias.name for node in top_level if isinstance(node, ast.Import) for alias in node.names]
+    names += [node.module or "" for node in top_level if isinstance(node, ast.ImportFrom)]
+    assert not [n for n in names if n.split(".")[0] in ("wandb", "matplotlib")]
