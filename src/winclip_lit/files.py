@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,6 +36,20 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Iter
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_atomic(path: str | os.PathLike, write: Callable[[IO], object]) -> Path:
+    """Write a file through a callback given the open binary temporary file (e.g. ``fig.savefig(f)``).
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> target = pathlib.Path(tempfile.mkdtemp()) / "a" / "hello.txt"
+        >>> write_atomic(target, lambda f: f.write(b"hi")).read_bytes()
+        b'hi'
+    """
+    with atomic_open(path, "wb") as handle:
+        write(handle)
+    return Path(path)
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:

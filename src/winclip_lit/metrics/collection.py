@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ from torchmetrics import Metric, MetricCollection
 from winclip_lit.metrics.aupro import AUPRO
 from winclip_lit.metrics.binned import histograms
 from winclip_lit.metrics.classification import AUROC, AveragePrecision, F1Max
+from winclip_lit.metrics.curves import Curve, all_curves
 from winclip_lit.metrics.ranking import (
     RankCurve,
     aupro,
@@ -39,6 +41,16 @@ _PIXEL_HISTS = {
     "weight_hist": torch.float64,
     "regions": torch.int64,
 }
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """The exact ranking curves of one computation (image, pixel and its number of regions)."""
+
+    image: RankCurve
+    pixel: RankCurve | None
+    n_regions: int
+    update_count: int
 
 
 class AnomalyMetrics(Metric):
@@ -80,6 +92,7 @@ class AnomalyMetrics(Metric):
             names += ["maps", "masks"] if mode == "exact" else list(_PIXEL_HISTS)
         for name in names:
             self.add_state(name, default=[], dist_reduce_fx="cat")
+        self._ranked: _Ranked | None = None
 
     def update(
         self,
@@ -98,6 +111,7 @@ class AnomalyMetrics(Metric):
             masks: Ground-truth masks in {0, 1}, shape (B, H, W); required when ``pixel``.
             sample_ids: Dataset index of each sample, shape (B,); give it for every batch or none.
         """
+        self._ranked = None
         check_pair(image_scores, labels, ("image_scores", "labels"), 1)
         batch = len(image_scores)
         if sample_ids is not None and (sample_ids.shape != (batch,) or sample_ids.is_floating_point()):
@@ -130,6 +144,58 @@ class AnomalyMetrics(Metric):
 
         Values are fractions in [0, 1], NaN (with a warning) where a metric is undefined.
         """
+        ranked = self._rank()
+        image = ranked.image
+        out = {
+            "image_auroc": auroc(image),
+            "image_ap": average_precision(image),
+            "image_f1max": f1_max(image),
+        }
+        if ranked.pixel is not None:
+            curve, n_regions = ranked.pixel, ranked.n_regions
+            out["pixel_auroc"] = auroc(curve)
+            out["pixel_ap"] = average_precision(curve)
+            out["pixel_f1max"] = f1_max(curve)
+            out["pixel_aupro"] = aupro(curve, n_regions, self.fpr_limit)
+        return out
+
+    def curves(self, max_points: int | None = 1000) -> dict[str, Curve]:
+        """The curves behind :meth:`compute`'s values, keyed like ``CURVE_KEYS``.
+
+        ``image_roc``, ``image_pr`` and, with ``pixel``, ``pixel_roc``, ``pixel_pr`` and
+        ``pixel_pro`` (FPR up to ``fpr_limit``). Each ``Curve.area`` is the value ``compute()``
+        reports for ``Curve.metric``; curves whose metric is undefined (NaN) are left out. Each
+        curve keeps at most ``max_points`` vertices (``None``: all; see ``Curve.downsample``).
+
+        Under DDP the states are gathered as in ``compute()``. The ranking of the last
+        ``compute()`` is reused until the next ``update()``/``reset()``: call ``compute()`` on
+        every rank first, then ``curves()`` needs no communication and may run on rank 0 only.
+        Without a preceding ``compute()`` it is a collective call, like ``compute()``.
+
+        Examples:
+            >>> m = AnomalyMetrics(pixel=False)
+            >>> m.update(torch.tensor([0.1, 0.4, 0.35, 0.8]), torch.tensor([0, 0, 1, 1]))
+            >>> roc = m.curves()["image_roc"]
+            >>> roc.x.tolist(), roc.y.tolist(), roc.area
+            ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0], 0.75)
+        """
+        ranked = self._ranked
+        if ranked is None or ranked.update_count != self._update_count:
+            with self.sync_context(
+                dist_sync_fn=self.dist_sync_fn,
+                should_sync=getattr(self, "_to_sync", True),
+                should_unsync=getattr(self, "_should_unsync", True),
+            ):
+                ranked = self._rank()
+        return all_curves(ranked.image, ranked.pixel, ranked.n_regions, self.fpr_limit, max_points)
+
+    def reset(self) -> None:
+        """Clears the states and the kept ranking."""
+        super().reset()
+        self._ranked = None
+
+    def _rank(self) -> _Ranked:
+        """Ranks the (synchronised) states; the result is kept for :meth:`curves`."""
         scores, labels = _cat(self.image_scores, torch.float64), _cat(self.labels, torch.uint8)
         keep = self._keep_mask(len(scores))
         if keep is not None:
@@ -139,18 +205,9 @@ class AnomalyMetrics(Metric):
             image = split_by_class(scores, labels).curve()
         else:
             image = self._binned(scores, labels)
-        out = {
-            "image_auroc": auroc(image),
-            "image_ap": average_precision(image),
-            "image_f1max": f1_max(image),
-        }
-        if self.pixel:
-            curve, n_regions = self._pixel_curve(keep)
-            out["pixel_auroc"] = auroc(curve)
-            out["pixel_ap"] = average_precision(curve)
-            out["pixel_f1max"] = f1_max(curve)
-            out["pixel_aupro"] = aupro(curve, n_regions, self.fpr_limit)
-        return out
+        pixel, n_regions = self._pixel_curve(keep) if self.pixel else (None, 0)
+        self._ranked = _Ranked(image, pixel, n_regions, self._update_count)
+        return self._ranked
 
     def _keep_mask(self, n: int) -> np.ndarray | None:
         ids = _cat(self.sample_ids, torch.int64).cpu().numpy()

@@ -149,30 +149,90 @@ def aupro(curve: RankCurve, n_regions: int, fpr_limit: float) -> float:
         return undefined("AUPRO", "no anomalous regions")
     if curve.n_neg == 0:
         return undefined("AUPRO", "no normal pixels")
+    return trapezoid(*truncate(*pro_points(curve, n_regions), fpr_limit)) / fpr_limit
+
+
+def _staircase(curve: RankCurve, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Negative counts and positive amounts at every vertex of a ROC-like polyline.
+
+    From (0, 0), per threshold ``v`` (descending): the horizontal reach to just above ``v``
+    (negatives > v, positives of the previous threshold), then the step at ``v`` itself (negatives
+    >= v, positives >= v; diagonal when negatives tie with positives); finally (all negatives,
+    all positives). Needs at least one positive.
+    """
     k = len(curve.pos_count)
     counts = np.empty(2 * k + 2, dtype=np.int64)
-    pro = np.empty(2 * k + 2, dtype=np.float64)
-    counts[0], pro[0] = 0, 0.0
-    # Horizontal reach to just above v (negatives > v), then the step at v itself.
-    counts[1:-1:2], pro[1:-1:2] = curve.neg_gt, np.concatenate(([0.0], curve.pos_weight[:-1]))
-    counts[2:-1:2], pro[2:-1:2] = curve.neg_ge, curve.pos_weight
-    counts[-1], pro[-1] = curve.n_neg, curve.pos_weight[-1]
-    return trapezoid_to_limit(counts / curve.n_neg, pro / n_regions, fpr_limit) / fpr_limit
+    values = np.empty(2 * k + 2, dtype=np.float64)
+    counts[0], values[0] = 0, 0.0
+    counts[1:-1:2], values[1:-1:2] = curve.neg_gt, np.concatenate(([0.0], pos[:-1]))
+    counts[2:-1:2], values[2:-1:2] = curve.neg_ge, pos
+    counts[-1], values[-1] = curve.n_neg, pos[-1]
+    return counts, values
 
 
-def trapezoid_to_limit(x: np.ndarray, y: np.ndarray, limit: float) -> float:
-    """Trapezoidal area under (x, y) for x in [0, limit], interpolating y linearly at the limit.
+def roc_points(curve: RankCurve) -> tuple[np.ndarray, np.ndarray]:
+    """Every vertex of the exact ROC polyline, (FPR, TPR) from (0, 0) to (1, 1).
+
+    Its trapezoidal area is :func:`auroc`; every point of
+    ``sklearn.metrics.roc_curve(drop_intermediate=False)`` lies on it. Needs positives and negatives.
+    """
+    counts, tps = _staircase(curve, curve.pos_count.astype(np.float64))
+    return counts / curve.n_neg, tps / curve.n_pos
+
+
+def pro_points(curve: RankCurve, n_regions: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every vertex of the PRO polyline, (FPR, mean PRO) over FPR in [0, 1].
+
+    ``curve.pos_weight`` holds the summed 1/region-area weights (see :func:`aupro`). Needs
+    regions and normal pixels.
+    """
+    counts, weight = _staircase(curve, curve.pos_weight)
+    return counts / curve.n_neg, weight / n_regions
+
+
+def pr_points(curve: RankCurve) -> tuple[np.ndarray, np.ndarray]:
+    """Every vertex of the precision-recall step polyline, (recall, precision).
+
+    From (0, 1), per threshold ``v`` (descending): down to the precision just above ``v``
+    (negatives > v added, recall unchanged), to the precision at ``v``, then right to the recall
+    at ``v``; finally down to (1, positives / all). The horizontal runs sit at the precision of
+    each threshold, so the trapezoidal area is :func:`average_precision` (sklearn's step rule),
+    and every point of ``sklearn.metrics.precision_recall_curve`` lies on it. Needs positives.
+    """
+    pos = curve.pos_count
+    prev = np.concatenate(([0], pos[:-1]))
+    recall, prev_recall = pos / curve.n_pos, prev / curve.n_pos
+    precision = pos / (pos + curve.neg_ge)
+    above = prev + curve.neg_gt
+    just_above = np.divide(prev, above, out=np.ones(len(pos)), where=above > 0)
+    k = len(pos)
+    x, y = np.empty(3 * k + 2), np.empty(3 * k + 2)
+    x[0], y[0] = 0.0, 1.0
+    x[1:-1:3], y[1:-1:3] = prev_recall, just_above
+    x[2:-1:3], y[2:-1:3] = prev_recall, precision
+    x[3:-1:3], y[3:-1:3] = recall, precision
+    x[-1], y[-1] = 1.0, curve.n_pos / (curve.n_pos + curve.n_neg)
+    return x, y
+
+
+def trapezoid(x: np.ndarray, y: np.ndarray) -> float:
+    """Trapezoidal area under the polyline (x, y) (vertical runs add nothing)."""
+    return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1])) / 2.0)
+
+
+def truncate(x: np.ndarray, y: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
+    """The polyline up to x = ``limit``, ending in a point interpolated linearly at the limit.
 
     Args:
         x: Non-decreasing abscissae starting at 0 and reaching at least ``limit``.
         y: Ordinates.
-        limit: Upper integration bound, > 0.
+        limit: Where to cut, > 0.
 
     Returns:
-        The area.
+        The vertices with x < ``limit``, then (``limit``, y at the limit); at a vertical run at
+        the limit, its first point.
     """
     idx = int(np.searchsorted(x, limit, side="left"))
     x0, y0, x1, y1 = x[idx - 1], y[idx - 1], x[idx], y[idx]
     y_limit = y0 + (y1 - y0) * (limit - x0) / (x1 - x0)
-    inner = np.sum((x[1:idx] - x[: idx - 1]) * (y[1:idx] + y[: idx - 1])) / 2.0
-    return float(inner + (limit - x0) * (y0 + y_limit) / 2.0)
+    return np.append(x[:idx], limit), np.append(y[:idx], y_limit)
