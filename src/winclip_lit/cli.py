@@ -124,10 +124,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         os.environ[_DEBUG_ENV] = "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises; we print one line
     prepare_hydra()
-    sys.argv = [f"winclip-lit {_task_name}", *hydra_overrides(args[1:]), f"hydra.job.name={_task_name}"]
     from winclip_lit.run.errors import user_errors
 
     try:
+        sys.argv = [f"winclip-lit {_task_name}", *hydra_overrides(args[1:]), f"hydra.job.name={_task_name}"]
         _hydra_main(TASKS[_task_name][0])()
     except user_errors() as error:
         _report(error)

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from winclip_lit import WinCLIP, WinCLIPOutput
 from winclip_lit.metrics import AnomalyMetrics
+from winclip_lit.samples import ImageResult
 
 
 @dataclass
@@ -30,25 +31,6 @@ class CategorySetup:
     references: torch.Tensor | None = None
     reference_paths: list[str] = field(default_factory=list)
     state: dict[str, Any] | None = None
-
-
-@dataclass
-class ImageResult:
-    """One scored test image (for the per-image table).
-
-    Attributes:
-        image_path: The image file.
-        defect_type: Its defect type (``good`` for normal images).
-        label: 1 anomalous, 0 normal.
-        score: Image anomaly score.
-        map_max: Maximum of its anomaly map.
-    """
-
-    image_path: str
-    defect_type: str
-    label: int
-    score: float
-    map_max: float
 
 
 @dataclass
@@ -186,11 +168,11 @@ class WinCLIPModule(L.LightningModule):
             index = int(batch["index"][i])
             self.images.append(
                 ImageResult(
-                    str(batch["image_path"][i]),
-                    str(batch.get("defect_type", ["unknown"] * len(scores))[i]),
-                    int(batch["label"][i]),
-                    float(scores[i]),
-                    float(maxima[i]),
+                    file=str(batch["image_path"][i]),
+                    defect=str(batch.get("defect_type", ["unknown"] * len(scores))[i]),
+                    label=int(batch["label"][i]),
+                    score=float(scores[i]),
+                    map_max=float(maxima[i]),
                 )
             )
             wanted = (
@@ -215,10 +197,11 @@ class WinCLIPModule(L.LightningModule):
         torch.distributed.all_gather_object(gathered, items)
         seen, out = set(), []
         for item in (x for part in gathered for x in part):
-            if item.image_path not in seen:
-                seen.add(item.image_path)
+            key = getattr(item, "file", None) or item.image_path
+            if key not in seen:
+                seen.add(key)
                 out.append(item)
-        return sorted(out, key=lambda x: x.image_path)
+        return sorted(out, key=lambda x: getattr(x, "file", None) or x.image_path)
 
     def on_test_epoch_end(self) -> None:
         """Compute the category's metrics (a collective call under DDP), log them, stop the clock."""

@@ -11,6 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
+from winclip_lit.files import write_atomic
 from winclip_lit.metrics import AnomalyMetrics
 from winclip_lit.run.figures import (
     DPI,
@@ -20,8 +21,7 @@ from winclip_lit.run.figures import (
     save_overlay,
     write_category_figures,
 )
-from winclip_lit.files import write_atomic
-from winclip_lit.run.samples import ImageResult
+from winclip_lit.samples import ImageResult
 
 
 def _metrics() -> AnomalyMetrics:

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from winclip_lit.run.samples import ImageResult, choose_samples, sample_indices
+from winclip_lit.samples import ImageResult, choose_samples, sample_indices
 
 # An MVTec-AD-like test set: the first 6 sorted files are all broken_large.
 FILES = {

@@ -17,7 +17,6 @@ from PIL import Image
 
 import winclip_lit.run
 from winclip_lit.metrics import AnomalyMetrics
-from winclip_lit.run.samples import ImageResult
 from winclip_lit.run.wandb_media import (
     IMAGE_TABLE_COLUMNS,
     curve_charts,
@@ -25,6 +24,7 @@ from winclip_lit.run.wandb_media import (
     metric_bar_charts,
     sample_images,
 )
+from winclip_lit.samples import ImageResult
 
 
 @pytest.fixture()

@@ -21,6 +21,7 @@ from winclip_lit.files import append_line
 from winclip_lit.run.build import build_cache, build_datamodule, build_metrics, build_model, build_trainer
 from winclip_lit.run.checkpoint import Checkpoint
 from winclip_lit.run.context import RunContext, console, process_rank
+from winclip_lit.run.dashboard import choose_indices, show_category, show_run
 from winclip_lit.run.datasets import prepare_dataset
 from winclip_lit.run.devices import set_threads, wants_gpu
 from winclip_lit.run.distributed import gpu_slot, launch
@@ -117,8 +118,19 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
             datamodule.select(category)
             setup, references[category] = category_setup(category, datamodule, checkpoint)
             module.prepare(setup)
+            module.sample_indices = choose_indices(datamodule.test_records(category), module.num_samples)
             trainer.test(module, datamodule=datamodule, verbose=False)
             results[category] = _clean(module.results)
+            if rank0:
+                show_category(
+                    category,
+                    module,
+                    run.output_dir,
+                    loggers,
+                    int(dashboard.get("max_curve_points", 1000)),
+                    bool(dashboard.get("figures", True)),
+                    float(cfg.predict.threshold),
+                )
             throughput[category] = len(datamodule.test_dataset) / max(module.seconds, 1e-9)
             if rank0:
                 append_line(
@@ -143,6 +155,9 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
         keys = [k for k in METRIC_KEYS if any(k in row for row in results.values())]
         payload = write_results(run.output_dir, results, keys, references, config, throughput)
         log_mean(loggers, payload["mean"], step=len(results))
+        show_run(
+            results, payload["mean"], keys, run.output_dir, loggers, bool(dashboard.get("figures", True))
+        )
         log_artifacts(
             loggers,
             f"metrics-{run.name or run.output_dir.name}".replace("/", "_")

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from winclip_lit.metrics.curves import CURVE_TITLES, Curve
 from winclip_lit.files import write_atomic
-from winclip_lit.run.samples import ImageResult
+from winclip_lit.metrics.curves import CURVE_TITLES, Curve
 from winclip_lit.run.tables import METRIC_LABELS
+from winclip_lit.samples import ImageResult
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

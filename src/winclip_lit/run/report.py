@@ -180,24 +180,34 @@ def build_report(root: Path) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def report(root: str | Path, output_dir: str | Path | None = None) -> Path:
-    """Write ``report.md`` / ``report.csv`` for every run below ``root`` and print the table.
+def report(root: str | Path, output_dir: str | Path | None = None, figures: bool = True) -> Path:
+    """Write ``report.md`` / ``report.csv`` (and the sweep figures) for every run below ``root``.
 
     Args:
         root: A run or sweep folder (searched recursively for metrics.json).
         output_dir: Where to write the tables (default: ``root``).
+        figures: Also draw ``figures/sweep_shots.png`` (each metric against k, ± std over seeds) or
+            ``figures/sweep_settings.png`` (bars per setting next to the paper's figures).
 
     Returns:
         The Markdown file.
     """
     root = Path(root).expanduser()
+    out = Path(output_dir or root)
     header, rows = build_report(root)
-    md, _ = write_table(Path(output_dir or root) / "report", header, rows)
+    md, _ = write_table(out / "report", header, rows)
     print(markdown(header, rows))
-    console.print(f"{len(rows)} setting(s) below {root}; percent, mean ± std over seeds (paper) -> {md}")
+    drawn = {}
+    if figures:
+        from winclip_lit.run.sweep_plots import draw_sweep_figures
+
+        groups, _ = group_runs(find_results(root))
+        drawn = draw_sweep_figures(out / "figures", [(g.setting, g.means) for g in groups], paper=PAPER)
+    note = f" and {', '.join(str(p) for p in drawn.values())}" if drawn else ""
+    console.print(f"{len(rows)} setting(s) below {root}; percent, mean ± std over seeds (paper) -> {md}{note}")
     return md
 
 
 def report_task(cfg: Any, run: Any) -> Path:
-    """The ``report`` task of the command line (``dir``, ``output_dir``)."""
-    return report(cfg.dir, cfg.output_dir)
+    """The ``report`` task of the command line (``dir``, ``output_dir``, ``figures``)."""
+    return report(cfg.dir, cfg.output_dir, bool(cfg.get("figures", True)))

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from winclip_lit.metrics.curves import Curve
-from winclip_lit.run.samples import ImageResult
 from winclip_lit.run.tables import METRIC_LABELS
+from winclip_lit.samples import ImageResult
 
 IMAGE_TABLE_COLUMNS = ("file", "defect", "label", "image_score", "map_max")
 """Columns of the per-image table."""
