@@ -3,7 +3,7 @@
 The curves are read off the same exact ranking (:mod:`winclip_lit.metrics.ranking`) as the metric
 values, so each curve's trapezoidal area is the metric that :class:`AnomalyMetrics` reports:
 AUROC under ROC, AP under the PR step curve (sklearn's rule), AUPRO (area / ``fpr_limit``) under
-the PRO curve (MVTec AD definition, WinCLIP paper arXiv 2303.14814, section 4 / spec section 8).
+the PRO curve (MVTec AD definition, WinCLIP paper arXiv 2303.14814, section 4 / docs/algorithm.md 8).
 For plotting, :meth:`Curve.downsample` keeps at most ``max_points`` of the vertices.
 """
 

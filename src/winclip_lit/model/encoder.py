@@ -1,4 +1,4 @@
-"""Image, window and patch features from an open_clip ViT by maskable inference (spec section 4).
+"""Image, window and patch features from an open_clip ViT by maskable inference (arXiv 2303.14814; docs/algorithm.md 4).
 
 The token sequence after patch embedding + class token + positional embedding is computed once per image.
 A window's embedding is the class token of the short sequence ``[cls] + the window's patch tokens`` run
@@ -96,7 +96,7 @@ class WindowEncoder(nn.Module):
         visual: The open_clip ``VisionTransformer`` (``clip_model.visual``).
         scales: Window sizes in patch units.
         stride: Window stride in patch units.
-        project_patches: Project the patch tokens with ``proj`` (default: unprojected, spec section 4).
+        project_patches: Project the patch tokens with ``proj`` (default: unprojected, docs/algorithm.md 4).
         max_tokens: Upper bound on tokens per transformer chunk for the window sequences (peak memory).
     """
 

@@ -71,7 +71,7 @@ class WinCLIPOptions:
     project_patches: bool = _opt(FEATURE, "model", False)
     # Autocast of the image tower: fp32 | bf16 | fp16 (scores are always computed in fp32).
     precision: str = _opt(FEATURE, "model", "fp32")
-    # Softmax temperature tau of the two-class text scoring (spec section 3).
+    # Softmax temperature tau of the two-class text scoring (arXiv 2303.14814; docs/algorithm.md 3).
     temperature: float = _opt(SCORE, "model", 0.07)
     # Prompt templates, each with one ``{}`` for the state phrase (22 in the paper).
     templates: tuple[str, ...] = _opt(SCORE, "prompt", TEMPLATES)

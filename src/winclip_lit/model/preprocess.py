@@ -1,4 +1,4 @@
-"""Image preprocessing shared by test and reference images (spec section 1)."""
+"""Image preprocessing shared by test and reference images (arXiv 2303.14814; docs/algorithm.md 1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The paper's prompt ensemble as data (arXiv 2303.14814, section 3; spec section 2), free of torch so that
+"""The paper's prompt ensemble as data (arXiv 2303.14814, section 3; docs/algorithm.md 2), free of torch so that
 configs and schemas can read it cheaply."""
 
 NORMAL_STATES: tuple[str, ...] = (

@@ -1,4 +1,4 @@
-"""Compositional prompt ensemble (spec section 2): the prompt lists are data, so other sets can be configured."""
+"""Compositional prompt ensemble (arXiv 2303.14814; docs/algorithm.md 2): the prompt lists are data, so other sets can be configured."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def encode_prompt_set(
         encode_text: The CLIP text encoder (``clip_model.encode_text``).
         tokenizer: The matching open_clip tokenizer.
         prompts: Sentences to encode.
-        average: ``normalized`` (L2-normalise each sentence embedding before averaging, the spec default)
+        average: ``normalized`` (L2-normalise each sentence embedding before averaging, the paper preset)
             or ``raw`` (average raw embeddings).
         device: Device of the text tower.
         batch_size: Sentences per text-encoder call.

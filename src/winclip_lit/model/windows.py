@@ -1,4 +1,4 @@
-"""Window geometry on the patch grid and harmonic aggregation from windows to patches (spec 4-5)."""
+"""Window geometry on the patch grid and harmonic aggregation from windows to patches (arXiv 2303.14814; docs/algorithm.md 4-5)."""
 
 from __future__ import annotations
 

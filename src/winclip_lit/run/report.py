@@ -1,5 +1,5 @@
 """report.py: every metrics.json below a folder -> one table of mean ± std over seeds per setting, next to
-the paper's figures (spec section 9) where a setting is the paper's."""
+the paper's figures (arXiv 2303.14814; docs/algorithm.md 9) where a setting is the paper's."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ PAPER: dict[tuple[str, int], dict[str, float]] = {
     ("visa", 2): {"image_auroc": 84.6, "pixel_auroc": 96.8},
     ("visa", 4): {"image_auroc": 87.3, "pixel_auroc": 97.2, "pixel_aupro": 87.6},
 }
-"""The paper's figures in percent (spec section 9), keyed by (dataset, shots)."""
+"""The paper's figures in percent (arXiv 2303.14814; docs/algorithm.md 9), keyed by (dataset, shots)."""
 
 
 def paper_setting(dataset: str, shots: int) -> dict[str, Any]:

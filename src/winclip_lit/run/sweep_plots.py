@@ -1,6 +1,6 @@
 """Sweep figures for report.py: each metric against the number of shots k with ± std over seeds (one
 line per other setting), and bars per setting for window / prompt ablations, next to the paper's
-figures (WinCLIP, arXiv 2303.14814, Tables 1-2; spec section 9).
+figures (WinCLIP, arXiv 2303.14814, Tables 1-2; docs/algorithm.md 9).
 
 Pure functions of plain data: a sweep is a list of ``(setting, per-seed means)`` pairs, where a
 setting is a flat ``{dotted config key: value}`` dict without the seed (``report.setting_of``) and
