@@ -74,3 +74,69 @@ def test_offline_smoke_on_a_plain_folder(data_dir: Path, tmp_path: Path) -> None
     result = read_metrics(tmp_path / "run")
     assert list(result["categories"]) == ["object"]
     assert all(0.0 <= v <= 1.0 for v in result["mean"].values())
+
+
+def test_unreadable_images_are_skipped_named_and_the_rest_scored(data_dir: Path, tmp_path: Path) -> None:
+    """Before: one unreadable file stopped the run and no scores.csv was written."""
+    import shutil
+
+    from winclip_lit.run.errors import PartialResultError
+
+    folder = tmp_path / "images"
+    shutil.copytree(data_dir / "folder" / "abnormal_0", folder)
+    (folder / "zz_broken.png").write_bytes(b"\x89PNG not really")
+    readable = sorted(p.name for p in folder.iterdir() if p.name != "zz_broken.png")
+    with pytest.raises(PartialResultError, match=r"^1 unreadable image\(s\) skipped .*skipped.txt"):
+        predict(make_config(*TINY, f"predict.input_dir={folder}"), RunContext(tmp_path / "run", "predict"))
+    rows = read_scores(tmp_path / "run" / "scores.csv")
+    assert [Path(r["image"]).name for r in rows] == readable
+    assert (tmp_path / "run" / "skipped.txt").read_text().strip().endswith("zz_broken.png")
+
+
+def test_overlay_names_are_unique_and_point_to_the_right_image(data_dir: Path, tmp_path: Path) -> None:
+    """Before: good1.png and good1.jpg (or a/x.png and b/x.png) wrote the same overlays/<stem>.png."""
+    source = sorted((data_dir / "folder" / "abnormal_0").iterdir())
+    folder = tmp_path / "images"
+    for sub, name, origin in (
+        ("", "x.png", source[0]),
+        ("", "x.jpg", source[1]),
+        ("a", "x.png", source[0]),
+        ("b", "x.png", source[1]),
+    ):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+        Image.open(origin).convert("RGB").save(folder / sub / name)
+    scores = read_scores(
+        predict(make_config(*TINY, f"predict.input_dir={folder}"), RunContext(tmp_path / "run", "predict"))
+    )
+    overlays = [row["overlay"] for row in scores]
+    assert len(set(overlays)) == 4
+    assert overlays == ["a/x_png.png", "b/x_png.png", "x_jpg.png", "x_png.png"]
+    for row in scores:
+        assert (tmp_path / "run" / "overlays" / row["overlay"]).is_file()
+
+
+def test_two_process_predict_equals_one_process(data_dir: Path, tmp_path: Path) -> None:
+    folder = data_dir / "mvtec_anomaly_detection" / "bottle" / "test"
+    one = read_scores(
+        predict(
+            make_config(*TINY, f"predict.input_dir={folder}", "loader.batch_size=2"),
+            RunContext(tmp_path / "one", "predict"),
+        )
+    )
+    two = read_scores(
+        predict(
+            make_config(
+                *TINY,
+                f"predict.input_dir={folder}",
+                "loader.batch_size=2",
+                "trainer=ddp",
+                "trainer.accelerator=cpu",
+                "trainer.devices=2",
+            ),
+            RunContext(tmp_path / "two", "predict"),
+        )
+    )
+    assert [r["image"] for r in two] == [r["image"] for r in one]
+    for a, b in zip(one, two, strict=True):
+        assert float(a["image_score"]) == pytest.approx(float(b["image_score"]), abs=1e-6)
+        assert float(a["max_pixel_score"]) == pytest.approx(float(b["max_pixel_score"]), abs=1e-6)
