@@ -12,18 +12,16 @@ import pytest
 
 from winclip_lit.data import (
     BTAD_CATEGORIES,
-    DOWNLOADERS,
     KSDD2_SHA256,
     MANUAL_SOURCES,
     BTADDataModule,
     DatasetError,
     KSDD2DataModule,
     KSDDDataModule,
+    download,
     download_btad,
     download_ksdd,
     download_ksdd2,
-    download_mvtec,
-    download_visa,
     safe_extract,
 )
 from winclip_lit.data.synthetic import make_btad, make_ksdd, make_ksdd2
@@ -102,16 +100,12 @@ def test_zip_refuses_symlinks(tmp_path) -> None:
         safe_extract(archive, tmp_path / "dest")
 
 
-def test_registry_names_every_dataset_config() -> None:
-    assert {
-        "mvtec": download_mvtec,
-        "visa": download_visa,
-        "btad": download_btad,
-        "ksdd": download_ksdd,
-        "ksdd2": download_ksdd2,
-    } == DOWNLOADERS
-    assert set(MANUAL_SOURCES) == {"mpdd", "dagm", "dtd_synthetic"}
-    assert "github.com/stepanje/MPDD" in MANUAL_SOURCES["mpdd"]
+def test_every_dataset_config_has_a_download_helper_or_a_source() -> None:
+    """`dataset.download=true` calls `download_<name>`; the others name where to get the data."""
     conf = Path(__file__).resolve().parents[2] / "src" / "winclip_lit" / "conf" / "dataset"
     configs = {p.stem for p in conf.glob("*.yaml")} - {"folder"}
-    assert configs == set(DOWNLOADERS) | set(MANUAL_SOURCES)
+    helpers = {name for name in configs if callable(getattr(download, f"download_{name}", None))}
+    assert helpers == {"mvtec", "visa", "btad", "ksdd", "ksdd2"}
+    assert set(MANUAL_SOURCES) == configs - helpers == {"mpdd", "dagm", "dtd_synthetic"}
+    assert download.download_btad is download_btad and download.download_ksdd2 is download_ksdd2
+    assert "github.com/stepanje/MPDD" in MANUAL_SOURCES["mpdd"]

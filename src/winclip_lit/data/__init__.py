@@ -1,85 +1,68 @@
-"""Datasets: MVTec-AD, VisA, MPDD, BTAD, KolektorSDD(2), DAGM, DTD-Synthetic and plain-folder datamodules,
-k-shot sampling, download helpers."""
+"""Datasets: MVTec-AD, VisA, MPDD, BTAD, KolektorSDD, KolektorSDD2, DAGM 2007, DTD-Synthetic and
+plain-folder datamodules, k-shot sampling, download helpers.
 
-from winclip_lit.data.base import AnomalyDataModule, parse_eval_size
-from winclip_lit.data.btad import BTAD_CATEGORIES, BTADDataModule
-from winclip_lit.data.dagm import DAGM_CATEGORIES, DAGMDataModule
-from winclip_lit.data.dataset import AnomalyTestDataset, TestRecord
-from winclip_lit.data.download import (
-    BTAD_SHA256,
-    BTAD_URL,
-    DOWNLOADERS,
-    KSDD2_SHA256,
-    KSDD2_URL,
-    KSDD_SHA256,
-    KSDD_URL,
-    MANUAL_SOURCES,
-    MVTEC_SHA256,
-    MVTEC_URL,
-    VISA_SHA256,
-    VISA_SPLIT_URL,
-    VISA_URL,
-    download_btad,
-    download_ksdd,
-    download_ksdd2,
-    download_mvtec,
-    download_visa,
-    safe_extract,
-    verify_checksum,
-)
-from winclip_lit.data.dtd_synthetic import DTD_SYNTHETIC_CATEGORIES, DTDSyntheticDataModule
-from winclip_lit.data.errors import DatasetError
-from winclip_lit.data.folder import FolderDataModule
-from winclip_lit.data.ksdd import KSDDDataModule
-from winclip_lit.data.ksdd2 import KSDD2DataModule
-from winclip_lit.data.mpdd import MPDD_CATEGORIES, MPDDDataModule
-from winclip_lit.data.mvtec import MVTEC_CATEGORIES, MVTecDataModule
-from winclip_lit.data.mvtec_layout import MVTecLayoutDataModule
-from winclip_lit.data.sampling import hold_out, sample_reference_files
-from winclip_lit.data.visa import VISA_CATEGORIES, VisADataModule
+Names load lazily, so ``import winclip_lit.data`` (or ``winclip_lit.data.errors``) imports neither
+Lightning, open_clip nor W&B until a datamodule is used.
+"""
 
-__all__ = [
-    "BTAD_CATEGORIES",
-    "BTAD_SHA256",
-    "BTAD_URL",
-    "DAGM_CATEGORIES",
-    "DOWNLOADERS",
-    "DTD_SYNTHETIC_CATEGORIES",
-    "KSDD2_SHA256",
-    "KSDD2_URL",
-    "KSDD_SHA256",
-    "KSDD_URL",
-    "MANUAL_SOURCES",
-    "MPDD_CATEGORIES",
-    "MVTEC_CATEGORIES",
-    "MVTEC_SHA256",
-    "MVTEC_URL",
-    "VISA_CATEGORIES",
-    "VISA_SHA256",
-    "VISA_SPLIT_URL",
-    "VISA_URL",
-    "AnomalyDataModule",
-    "AnomalyTestDataset",
-    "BTADDataModule",
-    "DAGMDataModule",
-    "DTDSyntheticDataModule",
-    "DatasetError",
-    "FolderDataModule",
-    "KSDD2DataModule",
-    "KSDDDataModule",
-    "MPDDDataModule",
-    "MVTecDataModule",
-    "MVTecLayoutDataModule",
-    "TestRecord",
-    "VisADataModule",
-    "download_btad",
-    "download_ksdd",
-    "download_ksdd2",
-    "download_mvtec",
-    "download_visa",
-    "hold_out",
-    "parse_eval_size",
-    "safe_extract",
-    "sample_reference_files",
-    "verify_checksum",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "AnomalyDataModule": "winclip_lit.data.base",
+    "AnomalyTestDataset": "winclip_lit.data.dataset",
+    "BTADDataModule": "winclip_lit.data.btad",
+    "BTAD_CATEGORIES": "winclip_lit.data.btad",
+    "BTAD_SHA256": "winclip_lit.data.download",
+    "BTAD_URL": "winclip_lit.data.download",
+    "DAGMDataModule": "winclip_lit.data.dagm",
+    "DAGM_CATEGORIES": "winclip_lit.data.dagm",
+    "DTDSyntheticDataModule": "winclip_lit.data.dtd_synthetic",
+    "DTD_SYNTHETIC_CATEGORIES": "winclip_lit.data.dtd_synthetic",
+    "DatasetError": "winclip_lit.data.errors",
+    "FolderDataModule": "winclip_lit.data.folder",
+    "KSDD2DataModule": "winclip_lit.data.ksdd2",
+    "KSDD2_SHA256": "winclip_lit.data.download",
+    "KSDD2_URL": "winclip_lit.data.download",
+    "KSDDDataModule": "winclip_lit.data.ksdd",
+    "KSDD_SHA256": "winclip_lit.data.download",
+    "KSDD_URL": "winclip_lit.data.download",
+    "MANUAL_SOURCES": "winclip_lit.data.download",
+    "MPDDDataModule": "winclip_lit.data.mpdd",
+    "MPDD_CATEGORIES": "winclip_lit.data.mpdd",
+    "MVTEC_CATEGORIES": "winclip_lit.data.mvtec",
+    "MVTEC_SHA256": "winclip_lit.data.download",
+    "MVTEC_URL": "winclip_lit.data.download",
+    "MVTecDataModule": "winclip_lit.data.mvtec",
+    "MVTecLayoutDataModule": "winclip_lit.data.mvtec_layout",
+    "TestRecord": "winclip_lit.data.dataset",
+    "VISA_CATEGORIES": "winclip_lit.data.visa",
+    "VISA_SHA256": "winclip_lit.data.download",
+    "VISA_SPLIT_URL": "winclip_lit.data.download",
+    "VISA_URL": "winclip_lit.data.download",
+    "VisADataModule": "winclip_lit.data.visa",
+    "download_btad": "winclip_lit.data.download",
+    "download_ksdd": "winclip_lit.data.download",
+    "download_ksdd2": "winclip_lit.data.download",
+    "download_mvtec": "winclip_lit.data.download",
+    "download_visa": "winclip_lit.data.download",
+    "hold_out": "winclip_lit.data.sampling",
+    "parse_eval_size": "winclip_lit.data.base",
+    "safe_extract": "winclip_lit.data.download",
+    "sample_reference_files": "winclip_lit.data.sampling",
+    "verify_checksum": "winclip_lit.data.download",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'winclip_lit.data' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

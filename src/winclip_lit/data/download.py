@@ -387,16 +387,8 @@ def download_ksdd2(
     )
 
 
-#: Download helper per dataset config name (``dataset.name``), for ``dataset.download=true``.
-DOWNLOADERS: dict[str, Callable[[Path], Path]] = {
-    "mvtec": download_mvtec,
-    "visa": download_visa,
-    "btad": download_btad,
-    "ksdd": download_ksdd,
-    "ksdd2": download_ksdd2,
-}
-
-#: Where to get the datasets that have no official archive URL, per dataset config name.
+#: Where to get the datasets that have no official archive URL, per dataset config name. Every other
+#: dataset config ``<name>`` has a helper ``download_<name>`` here, which ``dataset.download=true`` calls.
 MANUAL_SOURCES: dict[str, str] = {
     "mpdd": f"download MPDD by hand from {MPDD_SOURCE}",
     "dagm": f"download DAGM 2007 by hand from {DAGM_SOURCE}",

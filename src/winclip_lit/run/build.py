@@ -92,20 +92,21 @@ def prepare_dataset(cfg: DictConfig) -> None:
     download = bool(cfg.dataset.get("download", False))
     if root is None or Path(root).expanduser().is_dir():
         return
-    from winclip_lit.data.download import DOWNLOADERS, MANUAL_SOURCES
+    from winclip_lit.data import download as downloads
 
+    fetcher = getattr(downloads, f"download_{name}", None)
     if not download:
-        fetch = " or dataset.download=true to fetch it" if name in DOWNLOADERS else ""
-        fetch = f"; {MANUAL_SOURCES[name]}" if name in MANUAL_SOURCES else fetch
+        fetch = " or dataset.download=true to fetch it" if fetcher else ""
+        fetch = f"; {downloads.MANUAL_SOURCES[name]}" if name in downloads.MANUAL_SOURCES else fetch
         raise ConfigError(
             f"dataset root {root} does not exist; pass dataset.root=/path/to/{Path(root).name} "
             f"(or set WINCLIP_DATA to the folder that holds it){fetch}"
         )
-    if name not in DOWNLOADERS:
-        where = f"; {MANUAL_SOURCES[name]} and pass dataset.root=..." if name in MANUAL_SOURCES else ""
-        raise ConfigError(f"dataset.download=true is not supported for dataset {name!r}{where}")
+    if fetcher is None:
+        where = downloads.MANUAL_SOURCES.get(name, "see docs/data.md for where to get it")
+        raise ConfigError(f"dataset.download=true is not supported for dataset {name!r}; {where}")
     try:
-        DOWNLOADERS[name](root)
+        fetcher(root)
     except OSError as error:
         raise ConfigError(
             f"could not download {name} into {root} ({error}); download it by hand and pass dataset.root=..."
