@@ -1,4 +1,9 @@
-"""Download, verify and safely extract MVTec-AD and VisA (for users with network access)."""
+"""Download, verify and safely extract the datasets that have an official archive URL (for users with
+network access): MVTec-AD, VisA, BTAD, KolektorSDD and KolektorSDD2.
+
+MPDD, DAGM 2007 and DTD-Synthetic have no direct official archive URL; :data:`MANUAL_SOURCES` says
+where to get them.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,18 @@ import hashlib
 import logging
 import os
 import shutil
+import stat
 import tarfile
 import urllib.request
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from winclip_lit.data.btad import BTAD_CATEGORIES
+from winclip_lit.data.dagm import DAGM_SOURCE
+from winclip_lit.data.dtd_synthetic import DTD_SYNTHETIC_SOURCE
 from winclip_lit.data.errors import DatasetError
+from winclip_lit.data.mpdd import MPDD_SOURCE
 from winclip_lit.data.mvtec import MVTEC_CATEGORIES
 from winclip_lit.data.visa import VISA_CATEGORIES, VISA_SPLIT_FILE
 
@@ -29,6 +40,16 @@ VISA_SHA256: str | None = "2eb8690c803ab37de0324772964100169ec8ba1fa3f7e94291c9c
 VISA_SPLIT_URL = "https://amazon-visual-anomaly.s3.us-west-2.amazonaws.com/VisA/split_csv/1cls.csv"
 #: No checksum is recorded for the standalone split file; verification is skipped with a warning.
 VISA_SPLIT_SHA256: str | None = None
+BTAD_URL = "https://avires.dimi.uniud.it/papers/btad/btad.zip"
+#: SHA-256 recorded for ``btad.zip`` by anomalib's downloader (BTech); not verified by us (no network).
+BTAD_SHA256: str | None = "461c9387e515bfed41ecaae07c50cf6b10def647b36c9e31d239ab2736b10d2a"
+KSDD_URL = "https://go.vicos.si/kolektorsdd"
+#: SHA-256 recorded for ``KolektorSDD.zip`` by anomalib's downloader (Kolektor); not verified by us.
+KSDD_SHA256: str | None = "65dc621693418585de9c4467d1340ea7958a6181816f0dc2883a1e8b61f9d4dc"
+KSDD2_URL = "https://go.vicos.si/kolektorsdd2"
+#: No SHA-256 is recorded for ``KolektorSDD2.zip`` that we could check; verification is skipped with a
+#: warning (pass ``sha256=...`` to verify).
+KSDD2_SHA256: str | None = None
 
 Fetch = Callable[[str, Path], None]
 _CHUNK = 1 << 20
@@ -89,14 +110,35 @@ def _check_member(member: tarfile.TarInfo, dest: Path) -> None:
         raise DatasetError(f"archive member {member.name!r} is a device or fifo; refusing")
 
 
+def _extract_zip(archive: Path, dest: Path) -> None:
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = zf.infolist()
+            for member in members:
+                target = (dest / member.filename).resolve()
+                if Path(member.filename).is_absolute() or not target.is_relative_to(dest):
+                    raise DatasetError(
+                        f"archive member {member.filename!r} would be extracted outside {dest}; refusing"
+                    )
+                if stat.S_ISLNK(member.external_attr >> 16):
+                    raise DatasetError(f"archive member {member.filename!r} is a symbolic link; refusing")
+            zf.extractall(dest, members=members)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        raise DatasetError(f"cannot extract {archive} ({exc}); delete it and download again") from exc
+
+
 def safe_extract(archive: Path, dest: Path) -> None:
-    """Extract a tar archive (any compression) into ``dest``, refusing path traversal and special files.
+    """Extract a tar (any compression) or zip archive into ``dest``, refusing path traversal, links out
+    of ``dest`` and special files.
 
     Raises:
         DatasetError: If a member would land outside ``dest`` or the archive cannot be read.
     """
     dest = Path(dest).resolve()
     dest.mkdir(parents=True, exist_ok=True)
+    if zipfile.is_zipfile(archive):
+        _extract_zip(Path(archive), dest)
+        return
     try:
         with tarfile.open(archive, "r:*") as tar:
             members = tar.getmembers()
@@ -128,17 +170,19 @@ def download_and_extract(
     sha256: str | None,
     fetch: Fetch | None = None,
     keep_archive: bool = False,
+    filename: str | None = None,
 ) -> Path:
     """Fetch an archive into ``root``, verify it and extract it there.
 
-    An archive already in ``root`` under the URL's file name is reused (and verified).
+    An archive already in ``root`` under its file name (``filename``, default: the URL's last part)
+    is reused (and verified).
 
     Returns:
         The root folder.
     """
     root = Path(root).expanduser()
     root.mkdir(parents=True, exist_ok=True)
-    archive = root / url.rstrip("/").rsplit("/", 1)[-1]
+    archive = root / (filename or url.rstrip("/").rsplit("/", 1)[-1])
     if not archive.is_file():
         partial = archive.with_name(archive.name + ".part")
         log.info("downloading %s to %s", url, archive)
@@ -238,3 +282,115 @@ def download_visa(
     if not visa_present(root):
         raise DatasetError(f"the archive from {url} did not produce the VisA layout under {root}")
     return root
+
+
+def btad_present(root: str | Path) -> bool:
+    """Whether every BTAD product has its train/ok and test folders under ``root``."""
+    root = Path(root).expanduser()
+    return all((root / c / "train" / "ok").is_dir() and (root / c / "test").is_dir() for c in BTAD_CATEGORIES)
+
+
+def ksdd_present(root: str | Path) -> bool:
+    """Whether the KolektorSDD part folders kos01 ... kos50 exist under ``root``."""
+    root = Path(root).expanduser()
+    return all((root / f"kos{i:02d}").is_dir() for i in range(1, 51))
+
+
+def ksdd2_present(root: str | Path) -> bool:
+    """Whether the KolektorSDD2 train and test folders exist under ``root``."""
+    root = Path(root).expanduser()
+    return (root / "train").is_dir() and (root / "test").is_dir()
+
+
+def _download_zip_dataset(
+    name: str,
+    root: str | Path,
+    url: str,
+    sha256: str | None,
+    filename: str,
+    expected: tuple[str, ...],
+    present: Callable[[Path], bool],
+    fetch: Fetch | None,
+    keep_archive: bool,
+) -> Path:
+    root = Path(root).expanduser()
+    if present(root):
+        log.info("%s already present in %s; skipping download", name, root)
+        return root
+    download_and_extract(url, root, sha256, fetch, keep_archive, filename=filename)
+    _hoist_single_folder(root, expected)
+    if not present(root):
+        raise DatasetError(f"the archive from {url} did not produce the {name} layout under {root}")
+    return root
+
+
+def download_btad(
+    root: str | Path,
+    url: str = BTAD_URL,
+    sha256: str | None = BTAD_SHA256,
+    fetch: Fetch | None = None,
+    keep_archive: bool = False,
+) -> Path:
+    """Download BTAD (about 1.7 GB) into ``root`` unless it is already there.
+
+    The archive wraps the products in ``BTech_Dataset_transformed/``; they end up as ``root/01`` ...
+
+    Args:
+        root: Target folder (the one :class:`~winclip_lit.data.BTADDataModule` reads).
+        url: Archive location (the official one by default).
+        sha256: Expected archive checksum; None skips verification with a warning.
+        fetch: ``fetch(url, dest_path)`` replacing the built-in HTTP download.
+        keep_archive: Keep the archive after extraction.
+    """
+    return _download_zip_dataset(
+        "BTAD", root, url, sha256, "btad.zip", BTAD_CATEGORIES, btad_present, fetch, keep_archive
+    )
+
+
+def download_ksdd(
+    root: str | Path,
+    url: str = KSDD_URL,
+    sha256: str | None = KSDD_SHA256,
+    fetch: Fetch | None = None,
+    keep_archive: bool = False,
+) -> Path:
+    """Download KolektorSDD (about 0.1 GB, the ViCoS archive with pixel masks) into ``root``.
+
+    Args: as :func:`download_btad`; the part folders end up as ``root/kos01`` ... ``root/kos50``.
+    """
+    return _download_zip_dataset(
+        "KolektorSDD", root, url, sha256, "KolektorSDD.zip", ("kos01",), ksdd_present, fetch, keep_archive
+    )
+
+
+def download_ksdd2(
+    root: str | Path,
+    url: str = KSDD2_URL,
+    sha256: str | None = KSDD2_SHA256,
+    fetch: Fetch | None = None,
+    keep_archive: bool = False,
+) -> Path:
+    """Download KolektorSDD2 (about 0.5 GB, the ViCoS archive) into ``root``.
+
+    Args: as :func:`download_btad`; the splits end up as ``root/train`` and ``root/test``.
+    """
+    return _download_zip_dataset(
+        "KolektorSDD2",
+        root,
+        url,
+        sha256,
+        "KolektorSDD2.zip",
+        ("train", "test"),
+        ksdd2_present,
+        fetch,
+        keep_archive,
+    )
+
+
+#: Where to get the datasets that have no official archive URL, per dataset config name. Every other
+#: dataset config ``<name>`` has a helper ``download_<name>`` here, which ``dataset.download=true`` calls.
+MANUAL_SOURCES: dict[str, str] = {
+    "mpdd": f"download MPDD by hand from {MPDD_SOURCE}",
+    "dagm": f"download DAGM 2007 by hand from {DAGM_SOURCE}",
+    "dtd_synthetic": f"download DTD-Synthetic by hand from {DTD_SYNTHETIC_SOURCE}",
+}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -12,7 +11,7 @@ from winclip_lit.data.base import AnomalyDataModule
 from winclip_lit.data.dataset import TestRecord
 from winclip_lit.data.errors import DatasetError
 from winclip_lit.data.io import find_mask, list_images
-from winclip_lit.data.sampling import sample_reference_files
+from winclip_lit.data.sampling import hold_out
 
 
 def _as_list(value: str | os.PathLike | Iterable[str | os.PathLike]) -> list[Path]:
@@ -89,9 +88,7 @@ class FolderDataModule(AnomalyDataModule):
         normals = list_images(self.normal_dir, "normal images")
         if self.reference_dir is not None:
             return normals, list_images(self.reference_dir, "reference images")
-        n_hold = math.floor(self.reference_split * len(normals) + 0.5)
-        held = set(sample_reference_files(normals, n_hold, self.split_seed))
-        return [p for p in normals if p not in held], sorted(held, key=lambda p: p.as_posix())
+        return hold_out(normals, self.reference_split, self.split_seed)
 
     def _reference_pool(self, category: str) -> list[Path]:
         return self._split_normals()[1]

@@ -49,6 +49,60 @@ def find_mask(folder: Path, stem: str) -> Path | None:
     return None
 
 
+def find_child(parent: Path, name: str) -> Path:
+    """``parent/name``, or the one sub-folder whose name equals ``name`` ignoring case (``Train``/``train``).
+
+    Returns ``parent/name`` (which may not exist) when no sub-folder matches.
+    """
+    exact = parent / name
+    if exact.is_dir() or not parent.is_dir():
+        return exact
+    matches = [p for p in parent.iterdir() if p.is_dir() and p.name.lower() == name.lower()]
+    return matches[0] if len(matches) == 1 else exact
+
+
+class FileIndex:
+    """The image files directly inside one folder, found by name without regard to case.
+
+    Listing a folder once and looking names up in a dict keeps datasets with thousands of images
+    (DAGM, KolektorSDD2) fast to list, and accepts every spelling of a suffix or an extension
+    (``_label.PNG`` / ``_label.png``, ``_GT.png`` / ``_gt.PNG``).
+
+    Examples:
+        >>> index = FileIndex(Path("Class1/Train/Label"))  # doctest: +SKIP
+        >>> index.find("0576", ("_label",))  # doctest: +SKIP
+        PosixPath('Class1/Train/Label/0576_label.PNG')
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        files = sorted(p for p in self.folder.iterdir() if is_image_file(p)) if self.folder.is_dir() else []
+        self._by_name = {p.name.lower(): p for p in files}
+
+    def get(self, name: str) -> Path | None:
+        """The file called ``name`` (any case), or None."""
+        return self._by_name.get(name.lower())
+
+    def find(self, stem: str, suffixes: tuple[str, ...] = ("",)) -> Path | None:
+        """The first file named ``<stem><suffix>.<image extension>`` (any case), trying suffixes in order."""
+        for suffix in suffixes:
+            for ext in IMAGE_EXTENSIONS:
+                found = self._by_name.get(f"{stem}{suffix}{ext}".lower())
+                if found is not None:
+                    return found
+        return None
+
+
+def has_suffix(path: Path, suffix: str) -> bool:
+    """Whether the file stem ends with ``suffix`` ignoring case (``Part0_label`` has ``_label``)."""
+    return path.stem.lower().endswith(suffix.lower())
+
+
+def mask_is_anomalous(path: Path) -> bool:
+    """Whether a mask file marks any pixel as anomalous (binarised like every mask: value > 0)."""
+    return bool(mask_to_binary(load_image(path)).any())
+
+
 def load_image(path: Path) -> Image.Image:
     """Open and fully decode an image.
 

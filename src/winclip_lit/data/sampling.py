@@ -1,8 +1,9 @@
-"""Seeded, machine-independent choice of the k-shot reference images."""
+"""Seeded, machine-independent choice of the k-shot reference images and of held-out reference pools."""
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,3 +51,33 @@ def sample_reference_files(pool: Sequence[str | os.PathLike], k: int, seed: int 
     base = Path(os.path.commonpath([str(p.parent) for p in paths]))
     ranked = sorted(paths, key=lambda p: (_stable_key(seed, p.relative_to(base).as_posix()), p.as_posix()))
     return ranked[:k]
+
+
+def hold_out(
+    normals: Sequence[str | os.PathLike], share: float, seed: int | str = 0
+) -> tuple[list[Path], list[Path]]:
+    """Split normal images into (tested, held out) where the held-out part becomes a reference pool.
+
+    ``round(share * n)`` images (halves round up) are held out by the same seeded draw as
+    :func:`sample_reference_files`, so the split depends only on the file names, ``share`` and
+    ``seed``. Used where a dataset has no official training split (a plain folder, KolektorSDD).
+
+    Args:
+        normals: The normal images.
+        share: Fraction held out, in [0, 1).
+        seed: Seed of the draw (kept apart from the k-shot seed, so the test set is the same for
+            every k-shot seed).
+
+    Returns:
+        The remaining images in sorted order and the held-out images in sorted order.
+
+    Raises:
+        DatasetError: If ``share`` is outside [0, 1).
+    """
+    share = float(share)
+    if not 0.0 <= share < 1.0:
+        raise DatasetError(f"reference_split={share} must be in [0, 1); e.g. 0.2")
+    paths = sorted({Path(p) for p in normals}, key=lambda p: p.as_posix())
+    n_hold = math.floor(share * len(paths) + 0.5)
+    held = set(sample_reference_files(paths, n_hold, seed))
+    return [p for p in paths if p not in held], sorted(held, key=lambda p: p.as_posix())

@@ -1,4 +1,5 @@
-"""Tiny synthetic datasets in the real MVTec-AD, VisA and folder layouts, for tests and benchmarks.
+"""Tiny synthetic datasets in the real on-disk layouts (MVTec-AD, VisA, MPDD, BTAD, KolektorSDD,
+KolektorSDD2, DAGM 2007, DTD-Synthetic, plain folders), for tests and benchmarks.
 
 Every image is dim noise (values 20..100); an anomalous image has a bright (255) axis-aligned square
 exactly where its mask is non-zero, so alignment can be checked after any resize.
@@ -7,7 +8,7 @@ exactly where its mask is non-zero, so alignment can be checked after any resize
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,11 +26,14 @@ class SyntheticCategory:
         name: Category name.
         size: (height, width) of every image.
         grayscale: Whether the images are single-channel.
-        train: Normal images of the reference pool (train/good or the CSV's train rows).
+        train: Normal images of the reference pool (train/good or the CSV's train rows); for sets
+            without a split (KolektorSDD, folders) every normal image.
         test_good: Normal test images.
         test_defect: Anomalous test images.
         masks: Anomalous image -> its mask file.
         boxes: Anomalous image -> the bright square (top, left, bottom, right), exclusive bounds.
+        train_defect: Defective images in a training folder (DAGM, KolektorSDD2); never tested.
+        all_masks: Every mask file written, normal images' empty masks included (KolektorSDD(2)).
     """
 
     name: str
@@ -40,6 +44,8 @@ class SyntheticCategory:
     test_defect: list[Path] = field(default_factory=list)
     masks: dict[Path, Path] = field(default_factory=dict)
     boxes: dict[Path, Box] = field(default_factory=dict)
+    train_defect: list[Path] = field(default_factory=list)
+    all_masks: dict[Path, Path] = field(default_factory=dict)
 
 
 @dataclass
@@ -70,6 +76,28 @@ def _save(array: np.ndarray, path: Path, **kwargs: object) -> Path:
     return path
 
 
+def _anomaly(
+    rng: np.random.Generator,
+    category: SyntheticCategory,
+    image_path: Path,
+    mask_path: Path,
+    mask_value: int,
+    **save_kwargs: object,
+) -> Box:
+    """Write an image with a bright square and its mask; record both (not the split) in ``category``."""
+    image = _noise(rng, category.size, category.grayscale)
+    top, left, bottom, right = box = _box(rng, category.size)
+    image[top:bottom, left:right] = 255
+    mask = np.zeros(category.size, dtype=np.uint8)
+    mask[top:bottom, left:right] = mask_value
+    _save(image, image_path, **save_kwargs)
+    _save(mask, mask_path)
+    category.masks[image_path] = mask_path
+    category.all_masks[image_path] = mask_path
+    category.boxes[image_path] = box
+    return box
+
+
 def _write_anomaly(
     rng: np.random.Generator,
     category: SyntheticCategory,
@@ -78,16 +106,27 @@ def _write_anomaly(
     mask_value: int,
     **save_kwargs: object,
 ) -> None:
-    image = _noise(rng, category.size, category.grayscale)
-    top, left, bottom, right = box = _box(rng, category.size)
-    image[top:bottom, left:right] = 255
-    mask = np.zeros(category.size, dtype=np.uint8)
-    mask[top:bottom, left:right] = mask_value
-    _save(image, image_path, **save_kwargs)
-    _save(mask, mask_path)
+    _anomaly(rng, category, image_path, mask_path, mask_value, **save_kwargs)
     category.test_defect.append(image_path)
-    category.masks[image_path] = mask_path
-    category.boxes[image_path] = box
+
+
+def _normal(
+    rng: np.random.Generator,
+    category: SyntheticCategory,
+    image_path: Path,
+    mask_path: Path | None = None,
+    **save_kwargs: object,
+) -> Path:
+    """Write a normal image (and, where the layout has one, its empty mask)."""
+    _save(_noise(rng, category.size, category.grayscale), image_path, **save_kwargs)
+    if mask_path is not None:
+        _save(np.zeros(category.size, dtype=np.uint8), mask_path)
+        category.all_masks[image_path] = mask_path
+    return image_path
+
+
+def _jpeg_options(path: Path) -> dict[str, object]:
+    return {"quality": 95} if path.suffix.lower() in (".jpg", ".jpeg") else {}
 
 
 def box_mask(box: Box, src_hw: tuple[int, int], out_hw: tuple[int, int]) -> np.ndarray:
@@ -233,3 +272,222 @@ def make_folder(
             image_path = root / f"abnormal_{d}" / f"a{d}_{j:02d}.png"
             _write_anomaly(rng, cat, image_path, root / "masks" / f"a{d}_{j:02d}{mask_suffix}.png", 255)
     return SyntheticDataset(root, {"folder": cat})
+
+
+#: BTAD's (image, mask) extensions per product, as the release ships them.
+BTAD_EXTENSIONS: dict[str, tuple[str, str]] = {
+    "01": (".bmp", ".png"),
+    "02": (".png", ".png"),
+    "03": (".bmp", ".bmp"),
+}
+
+
+def make_mvtec_layout(
+    root: str | Path,
+    categories: Sequence[str],
+    normal: str = "good",
+    defects: Sequence[str] = ("bad",),
+    n_train: int = 4,
+    n_good_test: int = 2,
+    n_defect: int = 2,
+    size: tuple[int, int] = (40, 48),
+    grayscale: Sequence[str] = (),
+    extensions: Mapping[str, tuple[str, str]] | None = None,
+    mask_suffix: str = "_mask",
+    seed: int = 0,
+) -> SyntheticDataset:
+    """Write ``root/<category>/{train/<normal>, test/<normal>, test/<defect>, ground_truth/<defect>}``.
+
+    Args:
+        root: Dataset root (created).
+        categories: Category folder names.
+        normal: Name of the normal folder (``good``; BTAD: ``ok``).
+        defects: Defect folder names.
+        n_train: Normal training images per category.
+        n_good_test: Normal test images per category.
+        n_defect: Anomalous images per defect folder.
+        size: (height, width) of the images.
+        grayscale: Categories written as single-channel images.
+        extensions: (image, mask) extension per category (default ``.png`` for both).
+        mask_suffix: Mask name is ``<stem><mask_suffix><ext>`` (MVTec-AD, MPDD: ``_mask``; BTAD: ``""``).
+        seed: Seed of the pixel content.
+    """
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    out: dict[str, SyntheticCategory] = {}
+    for name in categories:
+        image_ext, mask_ext = (extensions or {}).get(name, (".png", ".png"))
+        cat = SyntheticCategory(name, tuple(size), name in grayscale)
+        base = root / name
+        for i in range(n_train):
+            cat.train.append(_normal(rng, cat, base / "train" / normal / f"{i:03d}{image_ext}"))
+        for i in range(n_good_test):
+            cat.test_good.append(_normal(rng, cat, base / "test" / normal / f"{i:03d}{image_ext}"))
+        for defect in defects:
+            for i in range(n_defect):
+                image_path = base / "test" / defect / f"{i:03d}{image_ext}"
+                mask_path = base / "ground_truth" / defect / f"{i:03d}{mask_suffix}{mask_ext}"
+                _write_anomaly(rng, cat, image_path, mask_path, 255)
+        out[name] = cat
+    return SyntheticDataset(root, out)
+
+
+def make_mpdd(
+    root: str | Path, categories: Sequence[str] = ("bracket_black",), **kwargs: object
+) -> SyntheticDataset:
+    """MPDD: the MVTec-AD layout with RGB PNG images and ``<stem>_mask.png`` masks (defects ``hole``,
+    ``scratches``). Keyword arguments as :func:`make_mvtec_layout`."""
+    kwargs.setdefault("defects", ("hole", "scratches"))
+    return make_mvtec_layout(root, categories, **kwargs)
+
+
+def make_dtd_synthetic(
+    root: str | Path, categories: Sequence[str] = ("Woven_001",), **kwargs: object
+) -> SyntheticDataset:
+    """DTD-Synthetic: the MVTec-AD layout with ``test/good``, ``test/bad`` and ``ground_truth/bad``.
+    Keyword arguments as :func:`make_mvtec_layout` (``mask_suffix=""`` writes ``<stem>.png`` masks)."""
+    kwargs.setdefault("defects", ("bad",))
+    return make_mvtec_layout(root, categories, **kwargs)
+
+
+def make_btad(
+    root: str | Path, categories: Sequence[str] = ("01", "02", "03"), **kwargs: object
+) -> SyntheticDataset:
+    """BTAD: ``<product>/{train/ok, test/ok, test/ko, ground_truth/ko/<stem>.<ext>}`` with the release's
+    per-product extensions (:data:`BTAD_EXTENSIONS`). Keyword arguments as :func:`make_mvtec_layout`."""
+    kwargs.setdefault("extensions", BTAD_EXTENSIONS)
+    kwargs.setdefault("mask_suffix", "")
+    return make_mvtec_layout(root, categories, normal="ok", defects=("ko",), **kwargs)
+
+
+def make_ksdd(
+    root: str | Path,
+    n_items: int = 4,
+    n_parts: int = 4,
+    defective: Sequence[tuple[int, int]] = ((0, 1), (2, 3)),
+    size: tuple[int, int] = (60, 24),
+    mask_suffix: str = "_label",
+    seed: int = 0,
+) -> SyntheticDataset:
+    """KolektorSDD: ``root/kos01 ...`` with grayscale ``PartK.jpg`` and ``PartK<mask_suffix>.bmp`` masks
+    (empty for normal images).
+
+    Args:
+        root: Dataset root (created).
+        n_items: Number of ``kosNN`` folders.
+        n_parts: Images per folder.
+        defective: (item index, part index) pairs that get a defect.
+        size: (height, width) of every image (the real ones are tall, about 1250 x 500).
+        mask_suffix: Mask stem suffix.
+        seed: Seed of the pixel content.
+
+    Returns:
+        One category ``ksdd``: every normal image in ``train`` (there is no split), the defective ones
+        in ``test_defect``.
+    """
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    cat = SyntheticCategory("ksdd", tuple(size), True)
+    bad = set(defective)
+    for item in range(n_items):
+        folder = root / f"kos{item + 1:02d}"
+        for part in range(n_parts):
+            image_path = folder / f"Part{part}.jpg"
+            mask_path = folder / f"Part{part}{mask_suffix}.bmp"
+            if (item, part) in bad:
+                _write_anomaly(rng, cat, image_path, mask_path, 255, quality=95)
+            else:
+                cat.train.append(_normal(rng, cat, image_path, mask_path, quality=95))
+    return SyntheticDataset(root, {"ksdd": cat})
+
+
+def make_ksdd2(
+    root: str | Path,
+    n_train_normal: int = 5,
+    n_train_defect: int = 2,
+    n_test_normal: int = 3,
+    n_test_defect: int = 2,
+    size: tuple[int, int] = (60, 24),
+    mask_suffix: str = "_GT",
+    seed: int = 0,
+) -> SyntheticDataset:
+    """KolektorSDD2: ``root/{train,test}/<n>.png`` (RGB) with ``<n><mask_suffix>.png`` masks (empty for
+    normal images); normal and defective images are interleaved in each folder.
+
+    Returns:
+        One category ``ksdd2``: ``train`` (normal training images), ``train_defect``, ``test_good``,
+        ``test_defect``.
+    """
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    cat = SyntheticCategory("ksdd2", tuple(size), False)
+    number = 10000
+    for split, n_normal, n_defect in (
+        ("train", n_train_normal, n_train_defect),
+        ("test", n_test_normal, n_test_defect),
+    ):
+        is_defect = np.zeros(n_normal + n_defect, dtype=bool)
+        is_defect[rng.permutation(n_normal + n_defect)[:n_defect]] = True
+        for flag in is_defect:
+            image_path = root / split / f"{number}.png"
+            mask_path = root / split / f"{number}{mask_suffix}.png"
+            number += 1
+            if flag:
+                _anomaly(rng, cat, image_path, mask_path, 255)
+                (cat.train_defect if split == "train" else cat.test_defect).append(image_path)
+            else:
+                _normal(rng, cat, image_path, mask_path)
+                (cat.train if split == "train" else cat.test_good).append(image_path)
+    return SyntheticDataset(root, {"ksdd2": cat})
+
+
+def make_dagm(
+    root: str | Path,
+    classes: Sequence[str] = ("Class1",),
+    n_train_normal: int = 5,
+    n_train_defect: int = 2,
+    n_test_normal: int = 3,
+    n_test_defect: int = 2,
+    size: tuple[int, int] = (32, 32),
+    labels_file: bool = True,
+    seed: int = 0,
+) -> SyntheticDataset:
+    """DAGM 2007: ``root/<class>/{Train,Test}/NNNN.PNG`` (grayscale) with ``Label/NNNN_label.PNG`` masks
+    for the defective images and ``Label/Labels.txt`` (a header line, then
+    ``<index>\t<0|1>\t<image>\t0\t<mask or 0>`` per image, Windows line ends).
+
+    Args:
+        labels_file: Write ``Labels.txt`` (False: masks only).
+
+    Returns:
+        Per class: ``train`` (normal Train images), ``train_defect``, ``test_good``, ``test_defect``.
+    """
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    out: dict[str, SyntheticCategory] = {}
+    for name in classes:
+        cat = SyntheticCategory(name, tuple(size), True)
+        for split, n_normal, n_defect in (
+            ("Train", n_train_normal, n_train_defect),
+            ("Test", n_test_normal, n_test_defect),
+        ):
+            folder = root / name / split
+            is_defect = np.zeros(n_normal + n_defect, dtype=bool)
+            is_defect[rng.permutation(n_normal + n_defect)[:n_defect]] = True
+            lines = ["1"]
+            for i, flag in enumerate(is_defect, start=1):
+                image_path = folder / f"{i:04d}.PNG"
+                if flag:
+                    mask_name = f"{i:04d}_label.PNG"
+                    _anomaly(rng, cat, image_path, folder / "Label" / mask_name, 255)
+                    (cat.train_defect if split == "Train" else cat.test_defect).append(image_path)
+                    lines.append(f"{i}\t1\t{image_path.name}\t0\t{mask_name}")
+                else:
+                    _normal(rng, cat, image_path)
+                    (cat.train if split == "Train" else cat.test_good).append(image_path)
+                    lines.append(f"{i}\t0\t{image_path.name}\t0\t0")
+            (folder / "Label").mkdir(parents=True, exist_ok=True)
+            if labels_file:
+                (folder / "Label" / "Labels.txt").write_bytes(("\r\n".join(lines) + "\r\n").encode())
+        out[name] = cat
+    return SyntheticDataset(root, out)

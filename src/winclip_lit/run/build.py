@@ -121,6 +121,8 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
     # Padding duplicates of the DistributedSampler are removed by sample index in the metrics.
     warnings.filterwarnings("ignore", message=r".*Using `DistributedSampler` with the dataloaders.*")
+    # Category metrics are synchronised by the metrics themselves before self.log (rank 0 logs them).
+    warnings.filterwarnings("ignore", message=r".*when logging on epoch level in distributed setting.*")
     # Each category is one test epoch at step 0: loggers see one row per category, which is intended.
     warnings.filterwarnings("ignore", message=r".*The number of training batches.*")
 

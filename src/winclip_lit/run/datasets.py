@@ -37,8 +37,11 @@ def prepare_dataset(cfg: DictConfig) -> None:
             f"(or set WINCLIP_DATA to the folder that holds it){fetch}"
         )
     if name not in fetchers:
+        from winclip_lit.data.download import MANUAL_SOURCES
+
+        where = MANUAL_SOURCES.get(name, "see docs/data.md for where to get it")
         raise ConfigError(
-            f"dataset.download=true is not supported for dataset {name!r}; see docs/data.md for where to get it"
+            f"dataset.download=true is not supported for dataset {name!r}; {where} and pass dataset.root=..."
         )
     try:
         fetchers[name](root)

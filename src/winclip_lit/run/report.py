@@ -204,7 +204,9 @@ def report(root: str | Path, output_dir: str | Path | None = None, figures: bool
         groups, _ = group_runs(find_results(root))
         drawn = draw_sweep_figures(out / "figures", [(g.setting, g.means) for g in groups], paper=PAPER)
     note = f" and {', '.join(str(p) for p in drawn.values())}" if drawn else ""
-    console.print(f"{len(rows)} setting(s) below {root}; percent, mean ± std over seeds (paper) -> {md}{note}")
+    console.print(
+        f"{len(rows)} setting(s) below {root}; percent, mean ± std over seeds (paper) -> {md}{note}"
+    )
     return md
 
 

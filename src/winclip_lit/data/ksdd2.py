@@ -1,0 +1,76 @@
+"""KolektorSDD2 (Bozic et al., Computers in Industry 2021) as its archive extracts.
+
+``root/train/`` and ``root/test/`` hold ``<n>.png`` images (RGB) with ``<n>_GT.png`` masks; an image is
+anomalous when its mask marks any pixel. The official test folder is the test set. The training folder
+also holds defective images, so the reference pool is its images with empty masks only (defective
+training images are never used).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from winclip_lit.data.base import AnomalyDataModule
+from winclip_lit.data.dataset import TestRecord
+from winclip_lit.data.errors import DatasetError
+from winclip_lit.data.io import FileIndex, find_child, has_suffix, is_image_file, mask_is_anomalous
+
+KSDD2_CATEGORY = "ksdd2"
+KSDD2_MASK_SUFFIX = "_GT"
+
+
+class KSDD2DataModule(AnomalyDataModule):
+    """KolektorSDD2 as one category ``ksdd2``: the official test folder, references from normal
+    training images.
+
+    Args:
+        root: The folder that holds ``train/`` and ``test/``.
+        categories: "all" or "ksdd2" (the only category).
+        **kwargs: Common options of :class:`~winclip_lit.data.base.AnomalyDataModule`.
+    """
+
+    dataset_name = "KolektorSDD2"
+    known_categories = (KSDD2_CATEGORY,)
+    download_hint = (
+        "download and extract KolektorSDD2 there with winclip_lit.data.download_ksdd2(root), or point "
+        "root at the folder that holds train/ and test/"
+    )
+
+    def _split_dir(self, split: str) -> Path:
+        return find_child(self.root, split)
+
+    def _check_category(self, category: str) -> None:
+        for split in ("train", "test") if self.k_shot > 0 else ("test",):
+            folder = self._split_dir(split)
+            if not folder.is_dir():
+                raise DatasetError(
+                    f"KolektorSDD2 folder {folder} does not exist; the dataset under {self.root} is "
+                    "incomplete, re-extract it (download_ksdd2)"
+                )
+
+    def _split_records(self, split: str) -> list[TestRecord]:
+        folder = self._split_dir(split)
+        index = FileIndex(folder)
+        images = sorted(
+            (p for p in folder.iterdir() if is_image_file(p) and not has_suffix(p, KSDD2_MASK_SUFFIX)),
+            key=lambda p: p.name,
+        )
+        records = []
+        for image in images:
+            mask = index.find(image.stem, (KSDD2_MASK_SUFFIX,))
+            if mask is None:
+                raise DatasetError(
+                    f"KolektorSDD2 image {image} has no mask: expected "
+                    f"{folder / (image.stem + KSDD2_MASK_SUFFIX + '.png')}; re-extract the dataset"
+                )
+            if mask_is_anomalous(mask):
+                records.append(TestRecord(image, mask, 1, "defect"))
+            else:
+                records.append(TestRecord(image, None, 0, "good"))
+        return records
+
+    def _test_records(self, category: str) -> list[TestRecord]:
+        return self._split_records("test")
+
+    def _reference_pool(self, category: str) -> list[Path]:
+        return [r.image for r in self._split_records("train") if r.label == 0]
