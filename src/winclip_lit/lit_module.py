@@ -211,3 +211,33 @@ class WinCLIPModule(L.LightningModule):
         self.samples = self._gather(self.samples)
         name = self.setup_for.name if self.setup_for else "test"
         self.log_dict({f"{name}/{key}": value for key, value in self.results.items()}, rank_zero_only=True)
+
+
+class WinCLIPFitModule(WinCLIPModule):
+    """The "fit" of a training-free method through Lightning's predict loop: one item per category.
+
+    Each item is a category's :class:`CategorySetup` (its reference images); ``predict_step`` builds the
+    text embeddings and reference memory on the module's device and returns ``model.export_state()``.
+    Under DDP the categories are spread over the ranks and gathered at the end into ``states``.
+    """
+
+    def __init__(self, model: WinCLIP, cache: Any | None = None) -> None:
+        super().__init__(model, cache=cache)
+        self.states: dict[str, dict[str, Any]] = {}
+
+    def on_predict_start(self) -> None:
+        """Nothing to set up before the loop: every item brings its category."""
+        self.states = {}
+
+    def predict_step(self, batch: CategorySetup, batch_idx: int) -> None:
+        """Text embeddings and reference memory of one category (kept on the CPU in ``states``)."""
+        self.prepare(batch)
+        self.apply_setup()
+        self.states[batch.name] = self.model.export_state()
+
+    def on_predict_epoch_end(self) -> None:
+        """Gather every rank's categories."""
+        if self.trainer is not None and self.trainer.world_size > 1:
+            gathered: list[dict] = [None] * self.trainer.world_size  # type: ignore[list-item]
+            torch.distributed.all_gather_object(gathered, self.states)
+            self.states = {name: state for part in gathered for name, state in part.items()}

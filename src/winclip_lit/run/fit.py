@@ -1,41 +1,68 @@
 """train: the "fit" of a training-free method: text embeddings and reference memory per category, saved
-as one checkpoint that evaluate, predict and export use without the reference images."""
+as one checkpoint that evaluate, predict and export use without the reference images.
+
+It runs through Lightning's predict loop (one item per category), so ``trainer.accelerator``,
+``trainer.devices`` and ``trainer.strategy`` apply as in evaluate: with several devices the categories are
+built in parallel and gathered on rank 0, which writes the checkpoint.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
-from rich.progress import track
+from torch.utils.data import DataLoader, Dataset
 
-from winclip_lit.run.build import build_cache, build_datamodule, build_model
+from winclip_lit.run.build import build_cache, build_datamodule, build_model, build_trainer
 from winclip_lit.run.checkpoint import Checkpoint
-from winclip_lit.run.context import RunContext, console
+from winclip_lit.run.context import RunContext, console, process_rank
 from winclip_lit.run.datasets import prepare_dataset
-from winclip_lit.run.devices import set_threads, torch_device
+from winclip_lit.run.devices import set_threads
+from winclip_lit.run.distributed import launch
 from winclip_lit.run.setup import category_setup
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
-def fit(cfg: DictConfig, run: RunContext) -> Path:
-    """Build every configured category's model state and save ``<output dir>/checkpoint.pt``."""
-    from winclip_lit.lit_module import WinCLIPModule
+class CategorySetups(Dataset):
+    """The categories of a datamodule as items: each is the category's setup with its reference images."""
+
+    def __init__(self, datamodule: Any) -> None:
+        self.datamodule, self.categories = datamodule, list(datamodule.categories)
+
+    def __len__(self) -> int:
+        return len(self.categories)
+
+    def __getitem__(self, index: int) -> Any:
+        return category_setup(self.categories[index], self.datamodule)[0]
+
+
+def run_fit(cfg: DictConfig, run: RunContext) -> Path | None:
+    """Build every configured category's model state on this rank; rank 0 saves ``checkpoint.pt``."""
+    from winclip_lit.lit_module import WinCLIPFitModule
 
     prepare_dataset(cfg)
     set_threads(cfg)
     model = build_model(cfg)
     datamodule = build_datamodule(cfg, model)
-    module = WinCLIPModule(model, cache=build_cache(cfg, model))
-    module.to(torch_device(cfg))
+    module = WinCLIPFitModule(model, cache=build_cache(cfg, model))
+    trainer = build_trainer(cfg)
+    loader = DataLoader(CategorySetups(datamodule), batch_size=None, shuffle=False)
+    trainer.predict(module, dataloaders=loader, return_predictions=False)
+    if process_rank() != 0:
+        return None
     checkpoint = Checkpoint(config=OmegaConf.to_container(cfg, resolve=True))
-    for category in track(datamodule.categories, description="prompts and references", console=console):
-        setup, checkpoint.references[category] = category_setup(category, datamodule)
-        module.prepare(setup)
-        module.apply_setup()
-        checkpoint.states[category] = model.export_state()
+    for category in datamodule.categories:
+        checkpoint.states[category] = module.states[category]
+        checkpoint.references[category] = datamodule.reference_names(category)
     path = checkpoint.save(run.output_dir / CHECKPOINT_NAME)
     console.print(
         f"checkpoint of {len(checkpoint.states)} categories ({cfg.shot.k}-shot, seed {cfg.seed}) -> {path}"
     )
     return path
+
+
+def fit(cfg: DictConfig, run: RunContext) -> Path | None:
+    """Fit on every device the trainer config asks for (extra DDP ranks started here)."""
+    return launch(run_fit, cfg, run)
