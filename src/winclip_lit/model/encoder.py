@@ -19,6 +19,10 @@ from winclip_lit.model.errors import UnsupportedBackboneError
 from winclip_lit.model.features import ImageFeatures
 from winclip_lit.model.windows import window_indices
 
+PATCH_FEATURES = ("ln_post", "pre_ln_post", "projected")
+"""Few-shot patch features: final-layer tokens after ``ln_post`` (paper default, anomalib), before it
+(Accurate-WinCLIP, mala-lab), or after ``ln_post`` and ``proj``."""
+
 
 def check_vision_tower(visual: nn.Module) -> None:
     """Raise :class:`UnsupportedBackboneError` unless ``visual`` is an open_clip ViT with class-token pooling."""
@@ -95,7 +99,7 @@ class WindowEncoder(nn.Module):
         visual: The open_clip ``VisionTransformer`` (``clip_model.visual``).
         scales: Window sizes in patch units.
         stride: Window stride in patch units.
-        project_patches: Project the patch tokens with ``proj`` (default: unprojected, spec section 4).
+        patch_features: One of :data:`PATCH_FEATURES` (default ``ln_post``, spec section 4).
         max_tokens: Upper bound on tokens per transformer chunk for the window sequences (peak memory).
     """
 
@@ -104,16 +108,18 @@ class WindowEncoder(nn.Module):
         visual: nn.Module,
         scales: Sequence[int] = (2, 3),
         stride: int = 1,
-        project_patches: bool = False,
+        patch_features: str = "ln_post",
         max_tokens: int = 32768,
     ) -> None:
         super().__init__()
         check_vision_tower(visual)
+        if patch_features not in PATCH_FEATURES:
+            raise ValueError(f"patch_features must be one of {PATCH_FEATURES}, got {patch_features!r}")
         self.visual = visual
         self.grid = tuple(int(g) for g in visual.grid_size)
         self.scales = tuple(int(s) for s in scales)
         self.stride = int(stride)
-        self.project_patches = bool(project_patches)
+        self.patch_features = patch_features
         self.max_tokens = int(max_tokens)
         if self.max_tokens < 1:
             raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
@@ -157,6 +163,14 @@ class WindowEncoder(nn.Module):
         proj = self.visual.proj
         return tokens @ proj if proj is not None else tokens
 
+    def patch_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Few-shot patch features of final-layer patch tokens, as ``patch_features`` asks (not normalised)."""
+        if self.patch_features == "pre_ln_post":
+            return tokens
+        if self.patch_features == "projected":
+            return self.project(tokens)
+        return self.visual.ln_post(tokens)
+
     def encode_windows(self, tokens: torch.Tensor, size: int) -> torch.Tensor:
         """Window embeddings of one scale for all images: (B, n_windows, D), not normalised."""
         seq = self.window_sequences(size)
@@ -176,7 +190,7 @@ class WindowEncoder(nn.Module):
         tokens = self.token_embeddings(images)
         full = self.run_blocks(tokens)
         image = self.project(full[:, 0])
-        patches = self.project(full[:, 1:]) if self.project_patches else self.visual.ln_post(full[:, 1:])
+        patches = self.patch_tokens(full[:, 1:])
         windows = tuple(F.normalize(self.encode_windows(tokens, s), dim=-1) for s in self.scales)
         return ImageFeatures(
             image=F.normalize(image, dim=-1),

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from winclip_lit.model.backbones import DEFAULT_MODEL_NAME, DEFAULT_PRETRAINED, load_backbone
-from winclip_lit.model.encoder import WindowEncoder
+from winclip_lit.model.encoder import PATCH_FEATURES, WindowEncoder
 from winclip_lit.model.errors import IncompatibleStateError
 from winclip_lit.model.features import ImageFeatures
 from winclip_lit.model.preprocess import OPENAI_MEAN, OPENAI_STD, ImageTransform
@@ -25,6 +25,13 @@ from winclip_lit.model.prompts import (
     class_name_for,
     compose_prompts,
     encode_prompt_set,
+)
+from winclip_lit.model.tiling import (
+    TILE_IMAGE_SCORES,
+    cut_tiles,
+    merge_tile_maps,
+    merge_tile_scores,
+    tile_starts,
 )
 from winclip_lit.model.windows import coverage_matrix, harmonic_aggregate, harmonic_mean, window_indices
 
@@ -82,12 +89,20 @@ class WinCLIP(nn.Module):
         text_average: ``normalized`` (normalise each sentence embedding, then average) or ``raw``.
         class_name_map: Object name per category folder name (None: the built-in VisA map; {}: none).
         fixed_class_name: One object name for every category (e.g. ``object``).
-        project_patches: Project the few-shot patch features with ``proj`` (default: unprojected).
+        raw_class_names: Use category folder names verbatim (``metal_nut``, ``pcb1``): no map, no ``_``
+            -> space (anomalib, Accurate-WinCLIP).
+        patch_features: Few-shot patch features: ``ln_post`` (default), ``pre_ln_post`` or ``projected``.
+        project_patches: Deprecated alias: True means ``patch_features="projected"``.
         few_shot_weight: Weight of the few-shot part in the fused map and image score (paper: 0.5).
         smoothing_sigma: Gaussian smoothing of the final maps, in pixels (0: off).
         max_tokens: Tokens per transformer chunk for window sequences; bounds peak memory.
         precision: ``fp32``, ``bf16`` or ``fp16`` autocast for the image tower (scores are always fp32).
         compile: Compile the image encoder with ``torch.compile``.
+        resize_backend: ``pil`` (default) or ``tensor`` (anomalib's float-tensor resize) in :attr:`transform`.
+        tiling: Score non-square images in overlapping square tiles along their long side
+            (:mod:`winclip_lit.model.tiling`); :attr:`transform` then keeps the aspect ratio.
+        tile_stride: Step between tiles as a fraction of the tile side (mala-lab: 0.8).
+        tile_image_score: Image score from the tile scores: ``max`` (default) or ``mean`` (mala-lab).
         image_size: Model input side in pixels (default: the ViT's).
         mean: Normalisation mean (default: the model's preprocess config, else OpenAI CLIP's).
         std: Normalisation std.
@@ -110,12 +125,18 @@ class WinCLIP(nn.Module):
         text_average: str = "normalized",
         class_name_map: Mapping[str, str] | None = None,
         fixed_class_name: str | None = None,
+        raw_class_names: bool = False,
+        patch_features: str = "ln_post",
         project_patches: bool = False,
         few_shot_weight: float = 0.5,
         smoothing_sigma: float = 0.0,
         max_tokens: int = 32768,
         precision: str = "fp32",
         compile: bool = False,
+        resize_backend: str = "pil",
+        tiling: bool = False,
+        tile_stride: float = 0.8,
+        tile_image_score: str = "max",
         image_size: int | None = None,
         mean: Sequence[float] | None = None,
         std: Sequence[float] | None = None,
@@ -132,13 +153,25 @@ class WinCLIP(nn.Module):
             raise ValueError(f"few_shot_weight must be in [0, 1], got {few_shot_weight}")
         if not scales:
             raise ValueError("scales must list at least one window size")
+        if project_patches and patch_features != "projected":
+            if patch_features != "ln_post":
+                raise ValueError(
+                    f"project_patches=True contradicts patch_features={patch_features!r}; "
+                    "use patch_features='projected' alone"
+                )
+            patch_features = "projected"
+        if patch_features not in PATCH_FEATURES:
+            raise ValueError(f"patch_features must be one of {PATCH_FEATURES}, got {patch_features!r}")
+        if tile_image_score not in TILE_IMAGE_SCORES:
+            raise ValueError(f"tile_image_score must be one of {TILE_IMAGE_SCORES}, got {tile_image_score!r}")
+        tile_starts(1, 1, tile_stride)  # validates the stride fraction
         self.clip = clip_model.eval().requires_grad_(False)
         self.tokenizer = tokenizer
         self.encoder = WindowEncoder(
             clip_model.visual,
             scales=scales,
             stride=stride,
-            project_patches=project_patches,
+            patch_features=patch_features,
             max_tokens=max_tokens,
         )
         self.temperature = float(temperature)
@@ -148,6 +181,10 @@ class WinCLIP(nn.Module):
         self.text_average = text_average
         self.class_name_map = None if class_name_map is None else dict(class_name_map)
         self.fixed_class_name = fixed_class_name
+        self.raw_class_names = bool(raw_class_names)
+        self.tiling = bool(tiling)
+        self.tile_stride = float(tile_stride)
+        self.tile_image_score = tile_image_score
         self.few_shot_weight = float(few_shot_weight)
         self.smoothing_sigma = float(smoothing_sigma)
         self.precision = precision
@@ -159,7 +196,11 @@ class WinCLIP(nn.Module):
         )
         cfg = getattr(clip_model.visual, "preprocess_cfg", None) or {}
         self.transform = ImageTransform(
-            self.image_size, mean or cfg.get("mean", OPENAI_MEAN), std or cfg.get("std", OPENAI_STD)
+            self.image_size,
+            mean or cfg.get("mean", OPENAI_MEAN),
+            std or cfg.get("std", OPENAI_STD),
+            resize_backend=resize_backend,
+            keep_aspect=self.tiling,
         )
         num_patches = self.encoder.num_patches
         for size in self.encoder.scales:
@@ -214,9 +255,13 @@ class WinCLIP(nn.Module):
         """Patch grid (rows, cols)."""
         return self.encoder.grid
 
+    def class_name_of(self, category: str) -> str:
+        """The object name that the prompts of a category use."""
+        return class_name_for(category, self.class_name_map, self.fixed_class_name, self.raw_class_names)
+
     def prompts(self, category: str) -> tuple[list[str], list[str]]:
         """The normal and anomalous sentences of a category."""
-        name = class_name_for(category, self.class_name_map, self.fixed_class_name)
+        name = self.class_name_of(category)
         return (
             compose_prompts(name, self.normal_states, self.templates),
             compose_prompts(name, self.anomalous_states, self.templates),
@@ -239,15 +284,22 @@ class WinCLIP(nn.Module):
                 self.text_cache[key] = cached.cpu()
         self.text_embeddings = cached.to(self.device)
         self.category = category
-        self.class_name = class_name_for(category, self.class_name_map, self.fixed_class_name)
+        self.class_name = self.class_name_of(category)
 
     def _check_images(self, images: torch.Tensor, what: str) -> None:
         expected = (3, self.image_size, self.image_size)
-        if images.ndim != 4 or tuple(images.shape[1:]) != expected:
-            raise ValueError(
-                f"{what} must be a (N, {expected[0]}, {expected[1]}, {expected[2]}) normalised tensor "
-                f"(use model.transform), got shape {tuple(images.shape)}"
-            )
+        if images.ndim == 4 and tuple(images.shape[1:]) == expected:
+            return
+        if self.tiling and images.ndim == 4 and images.shape[1] == 3:
+            height, width = images.shape[-2:]
+            if min(height, width) == self.image_size:
+                return
+        shape = f"(N, {expected[0]}, {expected[1]}, {expected[2]})"
+        if self.tiling:
+            shape += f" or, for tiling, (N, 3, H, W) with min(H, W) = {self.image_size}"
+        raise ValueError(
+            f"{what} must be a {shape} normalised tensor (use model.transform), got shape {tuple(images.shape)}"
+        )
 
     @torch.no_grad()
     def encode(self, images: torch.Tensor) -> ImageFeatures:
@@ -260,9 +312,21 @@ class WinCLIP(nn.Module):
             if dtype is not None
             else contextlib.nullcontext()
         )
+        height, width = images.shape[-2:]
+        if height == width:
+            with autocast:
+                features = self._encode(images)
+            return features.to(dtype=torch.float32)
+        tiles = cut_tiles(images, self.tile_stride)  # (B, T, 3, S, S)
         with autocast:
-            features = self._encode(images)
-        return features.to(dtype=torch.float32)
+            flat = self._encode(tiles.flatten(0, 1))
+        n, t = tiles.shape[:2]
+        return ImageFeatures(
+            image=flat.image.unflatten(0, (n, t)),
+            windows=tuple(w.unflatten(0, (n, t)) for w in flat.windows),
+            patches=flat.patches.unflatten(0, (n, t)),
+            canvas=torch.tensor([[height, width]], device=images.device).expand(n, 2).clone(),
+        ).to(dtype=torch.float32)
 
     @torch.no_grad()
     def set_reference_images(self, images: torch.Tensor | None) -> None:
@@ -295,10 +359,12 @@ class WinCLIP(nn.Module):
         maps = F.interpolate(
             grid_maps, size=(self.image_size, self.image_size), mode="bilinear", align_corners=False
         )
-        maps = maps[:, 0]
-        if self.smoothing_sigma > 0:
-            maps = gaussian_blur(maps, self.smoothing_sigma)
-        return maps
+        return maps[:, 0]
+
+    def _smooth(self, maps: torch.Tensor | None) -> torch.Tensor | None:
+        if maps is None or self.smoothing_sigma <= 0:
+            return maps
+        return gaussian_blur(maps, self.smoothing_sigma)
 
     @torch.no_grad()
     def score(self, features: ImageFeatures) -> WinCLIPOutput:
@@ -306,6 +372,37 @@ class WinCLIP(nn.Module):
         if self.text_embeddings.numel() == 0:
             raise RuntimeError("call set_class_name(category) before scoring images")
         features = features.to(self.device, torch.float32)
+        out = self._score_squares(features.tiles())
+        if features.canvas is not None:
+            out = self._merge_tiles(out, features)
+        return WinCLIPOutput(
+            out.image_scores,
+            self._smooth(out.anomaly_maps),
+            self._smooth(out.zero_shot_maps),
+            self._smooth(out.few_shot_maps),
+        )
+
+    def _merge_tiles(self, out: WinCLIPOutput, features: ImageFeatures) -> WinCLIPOutput:
+        canvas = features.canvas
+        if not bool((canvas == canvas[:1]).all()):
+            raise ValueError("tiled images of one batch must have one size; score them in separate batches")
+        size = (int(canvas[0, 0]), int(canvas[0, 1]))
+        n, t = len(features), features.num_tiles
+
+        def merge(maps: torch.Tensor | None) -> torch.Tensor | None:
+            if maps is None:
+                return None
+            return merge_tile_maps(maps.unflatten(0, (n, t)), size, self.tile_stride)
+
+        return WinCLIPOutput(
+            merge_tile_scores(out.image_scores.view(n, t), self.tile_image_score),
+            merge(out.anomaly_maps),
+            merge(out.zero_shot_maps),
+            merge(out.few_shot_maps),
+        )
+
+    def _score_squares(self, features: ImageFeatures) -> WinCLIPOutput:
+        """Scores and unsmoothed maps of square-image features (B, ...)."""
         image_prob = self._text_probability(features.image)
         zero_shot_parts = [image_prob[:, None].expand(-1, self.encoder.num_patches)]
         for size, windows in zip(self.scales, features.windows, strict=True):
@@ -313,9 +410,12 @@ class WinCLIP(nn.Module):
         zero_shot = harmonic_mean(torch.stack(zero_shot_parts), dim=0)
         if self.reference is None:
             return WinCLIPOutput(image_prob, self._to_pixels(zero_shot), self._to_pixels(zero_shot))
-        few_shot_parts = [association_scores(features.patches, self.reference.patches.flatten(0, 1))]
+        patch_memory = self.reference.patches
+        few_shot_parts = [
+            association_scores(features.patches, patch_memory.reshape(-1, patch_memory.shape[-1]))
+        ]
         for size, windows, memory in zip(self.scales, features.windows, self.reference.windows, strict=True):
-            assoc = association_scores(windows, memory.flatten(0, 1))
+            assoc = association_scores(windows, memory.reshape(-1, memory.shape[-1]))
             few_shot_parts.append(harmonic_aggregate(assoc, self._coverage(size)))
         few_shot = torch.stack(few_shot_parts).mean(dim=0)
         w = self.few_shot_weight
@@ -326,7 +426,7 @@ class WinCLIP(nn.Module):
         )
 
     def forward(self, images: torch.Tensor) -> WinCLIPOutput:
-        """Score normalised images (B, 3, S, S)."""
+        """Score normalised images (B, 3, S, S); with ``tiling`` also (B, 3, H, W), min(H, W) = S."""
         return self.score(self.encode(images))
 
     def feature_fingerprint(self) -> str:
@@ -341,9 +441,14 @@ class WinCLIP(nn.Module):
                 "transform": repr(self.transform),
                 "scales": self.scales,
                 "stride": self.encoder.stride,
-                "project_patches": self.encoder.project_patches,
+                "project_patches": self.encoder.patch_features == "projected",
                 "precision": self.precision,
             }
+            # Options added later enter the key only when set, so default fingerprints stay the same.
+            if self.encoder.patch_features == "pre_ln_post":
+                spec["patch_features"] = "pre_ln_post"
+            if self.tiling:
+                spec["tile_stride"] = self.tile_stride
             digest.update(json.dumps(spec, sort_keys=True).encode())
             self._fingerprint = digest.hexdigest()
         return self._fingerprint
@@ -352,7 +457,7 @@ class WinCLIP(nn.Module):
         """Text embeddings and reference memory of the current category (for checkpoints)."""
         if self.text_embeddings.numel() == 0:
             raise RuntimeError("call set_class_name(category) before export_state()")
-        ref = self.reference
+        ref = None if self.reference is None else self.reference.tiles()
         return {
             "category": self.category,
             "class_name": self.class_name,
