@@ -36,6 +36,12 @@ def model_options(cfg: DictConfig) -> dict[str, Any]:
         "smoothing_sigma": float(cfg.model.smoothing_sigma),
         "precision": str(cfg.model.precision),
         "compile": bool(cfg.model.compile),
+        "patch_features": str(cfg.model.get("patch_features", "ln_post")),
+        "raw_class_names": bool(cfg.prompt.get("raw_class_names", False)),
+        "resize_backend": str(cfg.model.get("resize_backend", "pil")),
+        "tiling": bool(cfg.model.get("tiling", False)),
+        "tile_stride": float(cfg.model.get("tile_stride", 0.8)),
+        "tile_image_score": str(cfg.model.get("tile_image_score", "max")),
     }
     if cfg.dataset.get("class_name_map") is not None:
         options["class_name_map"] = dict(cfg.dataset.class_name_map)
