@@ -40,3 +40,24 @@ READINGS: dict[str, dict[str, Any]] = {
 }
 """Config keys (dotted) and values that each ``reading=<name>`` preset sets; all other keys stay as in
 ``reading=paper``."""
+
+
+def _cell(key: str, value: Any) -> str:
+    if key == "prompt.templates":
+        return f"`prompt=anomalib` ({len(value)} templates)"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, dict) and not value:
+        return "`{}`"
+    return f"`{value}`"
+
+
+def reading_table() -> str:
+    """The markdown table of :data:`READINGS` that ``docs/fidelity.md`` shows (a test keeps them equal)."""
+    rows = ["| reading | key | value |", "|---|---|---|"]
+    for name, options in READINGS.items():
+        if not options:
+            rows.append(f"| `{name}` | (none: the defaults) | |")
+        for key, value in options.items():
+            rows.append(f"| `{name}` | `{key}` | {_cell(key, value)} |")
+    return "\n".join(rows)
