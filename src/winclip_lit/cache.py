@@ -64,9 +64,9 @@ class FeatureCache:
             return None
         try:
             data = torch.load(path, map_location="cpu", weights_only=True)
-            return ImageFeatures(data["image"], tuple(data["windows"]), data["patches"]).to(
-                dtype=torch.float32
-            )
+            return ImageFeatures(
+                data["image"], tuple(data["windows"]), data["patches"], data.get("canvas")
+            ).to(dtype=torch.float32)
         except Exception:  # a damaged entry is recomputed, never trusted
             return None
 
@@ -76,6 +76,8 @@ class FeatureCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         feats = features.to("cpu", self.dtype)
         payload = {"image": feats.image, "windows": list(feats.windows), "patches": feats.patches}
+        if feats.canvas is not None:  # images scored in tiles (WinCLIP(tiling=True))
+            payload["canvas"] = feats.canvas
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:

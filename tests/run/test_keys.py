@@ -34,7 +34,15 @@ def test_fingerprint_changes_with_every_feature_option_and_no_score_option() -> 
     base = WinCLIP.from_pretrained(TINY_MODEL_NAME, None)
     clip, tok = base.clip, base.tokenizer
     reference = WinCLIP(clip, tok).feature_fingerprint()
-    changed = {"scales": (2,), "stride": 2, "project_patches": True, "precision": "bf16"}
+    changed = {
+        "scales": (2,),
+        "stride": 2,
+        "patch_features": "projected",
+        "precision": "bf16",
+        "resize_backend": "tensor",
+        "tiling": True,
+        "tile_stride": 0.5,
+    }
     assert {s.name for s in option_specs(FEATURE) if s.group != "backbone"} == set(changed)
     for name, value in changed.items():
         assert WinCLIP(clip, tok, **{name: value}).feature_fingerprint() != reference, name
@@ -48,6 +56,8 @@ def test_fingerprint_changes_with_every_feature_option_and_no_score_option() -> 
         "class_name_map": {},
         "few_shot_weight": 1.0,
         "smoothing_sigma": 1.0,
+        "raw_class_names": True,
+        "tile_image_score": "mean",
     }
     assert {s.name for s in option_specs(SCORE)} == set(unchanged)
     for name, value in unchanged.items():

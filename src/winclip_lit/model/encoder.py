@@ -1,4 +1,5 @@
-"""Image, window and patch features from an open_clip ViT by maskable inference (arXiv 2303.14814; docs/algorithm.md 4).
+"""Image, window and patch features from an open_clip ViT by maskable inference (arXiv 2303.14814;
+docs/algorithm.md 4).
 
 The token sequence after patch embedding + class token + positional embedding is computed once per image.
 A window's embedding is the class token of the short sequence ``[cls] + the window's patch tokens`` run
@@ -17,7 +18,7 @@ from torch import nn
 
 from winclip_lit.model.errors import UnsupportedBackboneError
 from winclip_lit.model.features import ImageFeatures
-from winclip_lit.model.options import InvalidOptionError
+from winclip_lit.model.options import PATCH_FEATURES, InvalidOptionError
 from winclip_lit.model.windows import window_indices
 
 
@@ -96,7 +97,8 @@ class WindowEncoder(nn.Module):
         visual: The open_clip ``VisionTransformer`` (``clip_model.visual``).
         scales: Window sizes in patch units.
         stride: Window stride in patch units.
-        project_patches: Project the patch tokens with ``proj`` (default: unprojected, docs/algorithm.md 4).
+        patch_features: One of :data:`~winclip_lit.model.options.PATCH_FEATURES` (default ``ln_post``,
+            docs/algorithm.md 4).
         max_tokens: Upper bound on tokens per transformer chunk for the window sequences (peak memory).
     """
 
@@ -105,16 +107,18 @@ class WindowEncoder(nn.Module):
         visual: nn.Module,
         scales: Sequence[int] = (2, 3),
         stride: int = 1,
-        project_patches: bool = False,
+        patch_features: str = "ln_post",
         max_tokens: int = 32768,
     ) -> None:
         super().__init__()
         check_vision_tower(visual)
+        if patch_features not in PATCH_FEATURES:
+            raise ValueError(f"patch_features must be one of {PATCH_FEATURES}, got {patch_features!r}")
         self.visual = visual
         self.grid = tuple(int(g) for g in visual.grid_size)
         self.scales = tuple(int(s) for s in scales)
         self.stride = int(stride)
-        self.project_patches = bool(project_patches)
+        self.patch_features = patch_features
         self.max_tokens = int(max_tokens)
         if self.max_tokens < 1:
             raise InvalidOptionError("max_tokens", max_tokens, "an integer >= 1")
@@ -166,6 +170,14 @@ class WindowEncoder(nn.Module):
         proj = self.visual.proj
         return tokens @ proj if proj is not None else tokens
 
+    def patch_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Few-shot patch features of final-layer patch tokens, as ``patch_features`` asks (not normalised)."""
+        if self.patch_features == "pre_ln_post":
+            return tokens
+        if self.patch_features == "projected":
+            return self.project(tokens)
+        return self.visual.ln_post(tokens)
+
     def encode_windows(self, tokens: torch.Tensor, size: int) -> torch.Tensor:
         """Window embeddings of one scale for all images: (B, n_windows, D), not normalised."""
         seq = self.window_sequences(size)
@@ -185,7 +197,7 @@ class WindowEncoder(nn.Module):
         tokens = self.token_embeddings(images)
         full = self.run_blocks(tokens)
         image = self.project(full[:, 0])
-        patches = self.project(full[:, 1:]) if self.project_patches else self.visual.ln_post(full[:, 1:])
+        patches = self.patch_tokens(full[:, 1:])
         windows = tuple(F.normalize(self.encode_windows(tokens, s), dim=-1) for s in self.scales)
         return ImageFeatures(
             image=F.normalize(image, dim=-1),

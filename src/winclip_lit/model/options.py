@@ -42,6 +42,11 @@ RUNTIME = "runtime"
 ROLES = (FEATURE, SCORE, RUNTIME)
 
 PRECISIONS = ("fp32", "bf16", "fp16")
+PATCH_FEATURES = ("ln_post", "pre_ln_post", "projected")
+"""Few-shot patch features: final tokens after ``ln_post`` (paper default, anomalib), before it
+(Accurate-WinCLIP, mala-lab), or after ``ln_post`` and ``proj``."""
+RESIZE_BACKENDS = ("pil", "tensor")
+TILE_IMAGE_SCORES = ("max", "mean")
 
 
 class InvalidOptionError(WinCLIPError, ValueError):
@@ -67,8 +72,14 @@ class WinCLIPOptions:
     scales: tuple[int, ...] = _opt(FEATURE, "window", (2, 3))
     # Window stride in patch units (paper: 1).
     stride: int = _opt(FEATURE, "window", 1)
-    # Few-shot patch features also projected with ``proj`` (default: ``ln_post`` tokens, unprojected).
-    project_patches: bool = _opt(FEATURE, "model", False)
+    # Few-shot patch features: ln_post (paper default) | pre_ln_post | projected (docs/fidelity.md).
+    patch_features: str = _opt(FEATURE, "model", "ln_post")
+    # Resize of the preprocessing: pil (bicubic on the 8-bit image) | tensor (anomalib's float resize).
+    resize_backend: str = _opt(FEATURE, "model", "pil")
+    # Score non-square images as overlapping squares along their long side (else squash to a square).
+    tiling: bool = _opt(FEATURE, "model", False)
+    # Step between tiles as a fraction of the tile side (mala-lab: 0.8).
+    tile_stride: float = _opt(FEATURE, "model", 0.8)
     # Autocast of the image tower: fp32 | bf16 | fp16 (scores are always computed in fp32).
     precision: str = _opt(FEATURE, "model", "fp32")
     # Softmax temperature tau of the two-class text scoring (arXiv 2303.14814; docs/algorithm.md 3).
@@ -83,12 +94,16 @@ class WinCLIPOptions:
     text_average: str = _opt(SCORE, "prompt", "normalized")
     # One object name for every category (e.g. ``object``); None uses the category's name.
     fixed_class_name: str | None = _opt(SCORE, "prompt", None)
+    # Category folder names verbatim in the prompts (``metal_nut``, ``pcb1``), as anomalib does.
+    raw_class_names: bool = _opt(SCORE, "prompt", False)
     # Object name per category folder (None: the built-in VisA map; {}: none, folder names as they are).
     class_name_map: dict[str, str] | None = _opt(SCORE, "dataset", None)
     # Weight w of the few-shot part: map (1-w)*zero_shot + w*few_shot, same for the image score (paper 0.5).
     few_shot_weight: float = _opt(SCORE, "model", 0.5)
     # Gaussian smoothing of the final maps, sigma in pixels (0: off).
     smoothing_sigma: float = _opt(SCORE, "model", 0.0)
+    # Image score of a tiled image from its tiles' scores: max | mean (mala-lab).
+    tile_image_score: str = _opt(SCORE, "model", "max")
     # Tokens per transformer chunk of window sequences; bounds peak memory, never changes results.
     max_tokens: int = _opt(RUNTIME, "model", 32768)
     # ``torch.compile`` the image encoder (GPU runs of many images).
@@ -121,6 +136,20 @@ class WinCLIPOptions:
             raise InvalidOptionError("smoothing_sigma", self.smoothing_sigma, "a number >= 0 (0: off)")
         if not _is_int(self.max_tokens) or self.max_tokens < 1:
             raise InvalidOptionError("max_tokens", self.max_tokens, "an integer >= 1")
+        if self.patch_features not in PATCH_FEATURES:
+            raise InvalidOptionError(
+                "patch_features", self.patch_features, f"one of {', '.join(PATCH_FEATURES)}"
+            )
+        if self.resize_backend not in RESIZE_BACKENDS:
+            raise InvalidOptionError(
+                "resize_backend", self.resize_backend, f"one of {', '.join(RESIZE_BACKENDS)}"
+            )
+        if self.tile_image_score not in TILE_IMAGE_SCORES:
+            raise InvalidOptionError(
+                "tile_image_score", self.tile_image_score, f"one of {', '.join(TILE_IMAGE_SCORES)}"
+            )
+        if not _is_number(self.tile_stride) or not 0.0 < self.tile_stride <= 1.0:
+            raise InvalidOptionError("tile_stride", self.tile_stride, "a fraction of the tile side in (0, 1]")
         if self.text_average not in TEXT_AVERAGES:
             raise InvalidOptionError("text_average", self.text_average, f"one of {', '.join(TEXT_AVERAGES)}")
         for name in ("templates", "normal_states", "anomalous_states"):
@@ -134,6 +163,15 @@ class WinCLIPOptions:
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> WinCLIPOptions:
         """Options from a mapping; unknown names raise :class:`InvalidOptionError` with close names."""
+        values = dict(values)
+        if "project_patches" in values:  # the older switch for patch_features="projected"
+            projected = bool(values.pop("project_patches"))
+            if projected and values.get("patch_features", "projected") != "projected":
+                raise InvalidOptionError(
+                    "project_patches", True, "contradicts patch_features; use patch_features alone"
+                )
+            if projected:
+                values["patch_features"] = "projected"
         known = {f.name for f in dataclasses.fields(cls)}
         for name in values:
             if name not in known:

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from winclip_lit.model.prompt_lists import (  # noqa: E402 - the lists are data, kept torch-free
+    ANOMALIB_TEMPLATES,
     ANOMALOUS_STATES,
     CLASS_NAME_MAP,
     NORMAL_STATES,
@@ -16,6 +17,7 @@ from winclip_lit.model.prompt_lists import (  # noqa: E402 - the lists are data,
 )
 
 __all__ = [
+    "ANOMALIB_TEMPLATES",
     "ANOMALOUS_STATES",
     "CLASS_NAME_MAP",
     "NORMAL_STATES",
@@ -27,19 +29,35 @@ __all__ = [
 ]
 
 
-def class_name_for(category: str, mapping: Mapping[str, str] | None = None, fixed: str | None = None) -> str:
+def class_name_for(
+    category: str,
+    mapping: Mapping[str, str] | None = None,
+    fixed: str | None = None,
+    raw: bool = False,
+) -> str:
     """Object name used in the prompts for a category folder name.
 
     Args:
         category: Category folder name, e.g. ``metal_nut``.
         mapping: Explicit names per category (default: :data:`CLASS_NAME_MAP`); ``{}`` disables it.
         fixed: A name used for every category (e.g. ``object``), overriding everything else.
+        raw: Use the folder name verbatim (``metal_nut``, ``pcb1``), as anomalib and Accurate-WinCLIP do;
+            ``mapping`` is then not used.
 
     Returns:
-        ``fixed`` if given, else ``mapping[category]``, else the category with ``_`` replaced by a space.
+        ``fixed`` if given, else (``raw``) the folder name, else ``mapping[category]``, else the category
+        with ``_`` replaced by a space.
+
+    Examples:
+        >>> class_name_for("metal_nut"), class_name_for("pcb1"), class_name_for("pcb1", {})
+        ('metal nut', 'printed circuit board', 'pcb1')
+        >>> class_name_for("metal_nut", raw=True)
+        'metal_nut'
     """
     if fixed:
         return fixed
+    if raw:
+        return category
     mapping = CLASS_NAME_MAP if mapping is None else mapping
     return mapping.get(category, category.replace("_", " "))
 

@@ -28,6 +28,7 @@ from winclip_lit.model.prompts import (
     compose_prompts,
     encode_prompt_set,
 )
+from winclip_lit.model.tiling import cut_tiles, merge_tile_maps, merge_tile_scores
 from winclip_lit.model.windows import coverage_matrix, harmonic_aggregate, harmonic_mean, window_indices
 
 FEATURE_VERSION = 1
@@ -83,16 +84,15 @@ class WinCLIP(nn.Module):
         text_cache: Optional dict shared by models on the same CLIP weights: text embeddings keyed on the
             sentences, so sweeps over shots, seeds or temperature encode each prompt set once.
         **options: Any :class:`~winclip_lit.model.options.WinCLIPOptions` field (``scales``, ``stride``,
-            ``temperature``, ``templates``, ``normal_states``, ``anomalous_states``, ``text_average``,
-            ``class_name_map``, ``fixed_class_name``, ``project_patches``, ``few_shot_weight``,
-            ``smoothing_sigma``, ``max_tokens``, ``precision``, ``compile``); each field's comment there
-            says what it does and whether it defines the features, the scores or only the speed.
+            ``temperature``, prompts, ``patch_features``, ``few_shot_weight``, ``tiling``, ...); each
+            field's comment there says what it does and whether it defines the features, the scores or
+            only the speed. ``project_patches=True`` is accepted for ``patch_features="projected"``.
 
     Raises:
         InvalidOptionError: An unknown option or a value outside its range (one line naming it).
 
     Examples:
-        >>> from winclip_lit.model import load_backbone, TINY_MODEL_NAME
+        >>> from winclip_lit.model.backbones import load_backbone, TINY_MODEL_NAME
         >>> backbone = load_backbone(TINY_MODEL_NAME, None)
         >>> model = WinCLIP(backbone.model, backbone.tokenizer, scales=(2,), temperature=0.01)
         >>> model.set_class_name("bottle")
@@ -122,7 +122,7 @@ class WinCLIP(nn.Module):
             clip_model.visual,
             scales=opts.scales,
             stride=opts.stride,
-            project_patches=opts.project_patches,
+            patch_features=opts.patch_features,
             max_tokens=opts.max_tokens,
         )
         self.temperature = float(opts.temperature)
@@ -132,6 +132,10 @@ class WinCLIP(nn.Module):
         self.text_average = opts.text_average
         self.class_name_map = None if opts.class_name_map is None else dict(opts.class_name_map)
         self.fixed_class_name = opts.fixed_class_name
+        self.raw_class_names = bool(opts.raw_class_names)
+        self.tiling = bool(opts.tiling)
+        self.tile_stride = float(opts.tile_stride)
+        self.tile_image_score = opts.tile_image_score
         self.few_shot_weight = float(opts.few_shot_weight)
         self.smoothing_sigma = float(opts.smoothing_sigma)
         self.precision = opts.precision
@@ -143,7 +147,11 @@ class WinCLIP(nn.Module):
         )
         cfg = getattr(clip_model.visual, "preprocess_cfg", None) or {}
         self.transform = ImageTransform(
-            self.image_size, mean or cfg.get("mean", OPENAI_MEAN), std or cfg.get("std", OPENAI_STD)
+            self.image_size,
+            mean or cfg.get("mean", OPENAI_MEAN),
+            std or cfg.get("std", OPENAI_STD),
+            resize_backend=opts.resize_backend,
+            keep_aspect=self.tiling,
         )
         num_patches = self.encoder.num_patches
         for size in self.encoder.scales:
@@ -198,9 +206,13 @@ class WinCLIP(nn.Module):
         """Patch grid (rows, cols)."""
         return self.encoder.grid
 
+    def class_name_of(self, category: str) -> str:
+        """The object name that the prompts of a category use."""
+        return class_name_for(category, self.class_name_map, self.fixed_class_name, self.raw_class_names)
+
     def prompts(self, category: str) -> tuple[list[str], list[str]]:
         """The normal and anomalous sentences of a category."""
-        name = class_name_for(category, self.class_name_map, self.fixed_class_name)
+        name = self.class_name_of(category)
         return (
             compose_prompts(name, self.normal_states, self.templates),
             compose_prompts(name, self.anomalous_states, self.templates),
@@ -223,15 +235,22 @@ class WinCLIP(nn.Module):
                 self.text_cache[key] = cached.cpu()
         self.text_embeddings = cached.to(self.device)
         self.category = category
-        self.class_name = class_name_for(category, self.class_name_map, self.fixed_class_name)
+        self.class_name = self.class_name_of(category)
 
     def _check_images(self, images: torch.Tensor, what: str) -> None:
         expected = (3, self.image_size, self.image_size)
-        if images.ndim != 4 or tuple(images.shape[1:]) != expected:
-            raise ValueError(
-                f"{what} must be a (N, {expected[0]}, {expected[1]}, {expected[2]}) normalised tensor "
-                f"(use model.transform), got shape {tuple(images.shape)}"
-            )
+        if images.ndim == 4 and tuple(images.shape[1:]) == expected:
+            return
+        if self.tiling and images.ndim == 4 and images.shape[1] == 3:
+            height, width = images.shape[-2:]
+            if min(height, width) == self.image_size:
+                return
+        shape = f"(N, {expected[0]}, {expected[1]}, {expected[2]})"
+        if self.tiling:
+            shape += f" or, for tiling, (N, 3, H, W) with min(H, W) = {self.image_size}"
+        raise ValueError(
+            f"{what} must be a {shape} normalised tensor (use model.transform), got shape {tuple(images.shape)}"
+        )
 
     @torch.no_grad()
     def encode(self, images: torch.Tensor) -> ImageFeatures:
@@ -244,9 +263,21 @@ class WinCLIP(nn.Module):
             if dtype is not None
             else contextlib.nullcontext()
         )
+        height, width = images.shape[-2:]
+        if height == width:
+            with autocast:
+                features = self._encode(images)
+            return features.to(dtype=torch.float32)
+        tiles = cut_tiles(images, self.tile_stride)  # (B, T, 3, S, S)
         with autocast:
-            features = self._encode(images)
-        return features.to(dtype=torch.float32)
+            flat = self._encode(tiles.flatten(0, 1))
+        n, t = tiles.shape[:2]
+        return ImageFeatures(
+            image=flat.image.unflatten(0, (n, t)),
+            windows=tuple(w.unflatten(0, (n, t)) for w in flat.windows),
+            patches=flat.patches.unflatten(0, (n, t)),
+            canvas=torch.tensor([[height, width]], device=images.device).expand(n, 2).clone(),
+        ).to(dtype=torch.float32)
 
     @torch.no_grad()
     def set_reference_images(self, images: torch.Tensor | None) -> None:
@@ -279,10 +310,12 @@ class WinCLIP(nn.Module):
         maps = F.interpolate(
             grid_maps, size=(self.image_size, self.image_size), mode="bilinear", align_corners=False
         )
-        maps = maps[:, 0]
-        if self.smoothing_sigma > 0:
-            maps = gaussian_blur(maps, self.smoothing_sigma)
-        return maps
+        return maps[:, 0]
+
+    def _smooth(self, maps: torch.Tensor | None) -> torch.Tensor | None:
+        if maps is None or self.smoothing_sigma <= 0:
+            return maps
+        return gaussian_blur(maps, self.smoothing_sigma)
 
     @torch.no_grad()
     def score(self, features: ImageFeatures) -> WinCLIPOutput:
@@ -290,6 +323,37 @@ class WinCLIP(nn.Module):
         if self.text_embeddings.numel() == 0:
             raise RuntimeError("call set_class_name(category) before scoring images")
         features = features.to(self.device, torch.float32)
+        out = self._score_squares(features.tiles())
+        if features.canvas is not None:
+            out = self._merge_tiles(out, features)
+        return WinCLIPOutput(
+            out.image_scores,
+            self._smooth(out.anomaly_maps),
+            self._smooth(out.zero_shot_maps),
+            self._smooth(out.few_shot_maps),
+        )
+
+    def _merge_tiles(self, out: WinCLIPOutput, features: ImageFeatures) -> WinCLIPOutput:
+        canvas = features.canvas
+        if not bool((canvas == canvas[:1]).all()):
+            raise ValueError("tiled images of one batch must have one size; score them in separate batches")
+        size = (int(canvas[0, 0]), int(canvas[0, 1]))
+        n, t = len(features), features.num_tiles
+
+        def merge(maps: torch.Tensor | None) -> torch.Tensor | None:
+            if maps is None:
+                return None
+            return merge_tile_maps(maps.unflatten(0, (n, t)), size, self.tile_stride)
+
+        return WinCLIPOutput(
+            merge_tile_scores(out.image_scores.view(n, t), self.tile_image_score),
+            merge(out.anomaly_maps),
+            merge(out.zero_shot_maps),
+            merge(out.few_shot_maps),
+        )
+
+    def _score_squares(self, features: ImageFeatures) -> WinCLIPOutput:
+        """Scores and unsmoothed maps of square-image features (B, ...)."""
         image_prob = self._text_probability(features.image)
         zero_shot_parts = [image_prob[:, None].expand(-1, self.encoder.num_patches)]
         for size, windows in zip(self.scales, features.windows, strict=True):
@@ -297,9 +361,12 @@ class WinCLIP(nn.Module):
         zero_shot = harmonic_mean(torch.stack(zero_shot_parts), dim=0)
         if self.reference is None:
             return WinCLIPOutput(image_prob, self._to_pixels(zero_shot), self._to_pixels(zero_shot))
-        few_shot_parts = [association_scores(features.patches, self.reference.patches.flatten(0, 1))]
+        patch_memory = self.reference.patches
+        few_shot_parts = [
+            association_scores(features.patches, patch_memory.reshape(-1, patch_memory.shape[-1]))
+        ]
         for size, windows, memory in zip(self.scales, features.windows, self.reference.windows, strict=True):
-            assoc = association_scores(windows, memory.flatten(0, 1))
+            assoc = association_scores(windows, memory.reshape(-1, memory.shape[-1]))
             few_shot_parts.append(harmonic_aggregate(assoc, self._coverage(size)))
         few_shot = torch.stack(few_shot_parts).mean(dim=0)
         w = self.few_shot_weight
@@ -310,7 +377,7 @@ class WinCLIP(nn.Module):
         )
 
     def forward(self, images: torch.Tensor) -> WinCLIPOutput:
-        """Score normalised images (B, 3, S, S)."""
+        """Score normalised images (B, 3, S, S); with ``tiling`` also (B, 3, H, W), min(H, W) = S."""
         return self.score(self.encode(images))
 
     def feature_fingerprint(self) -> str:
@@ -334,7 +401,7 @@ class WinCLIP(nn.Module):
         """Text embeddings and reference memory of the current category (for checkpoints)."""
         if self.text_embeddings.numel() == 0:
             raise RuntimeError("call set_class_name(category) before export_state()")
-        ref = self.reference
+        ref = None if self.reference is None else self.reference.tiles()
         normal, anomalous = self.prompts(self.category)
         return {
             "category": self.category,
