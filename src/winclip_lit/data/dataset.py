@@ -13,7 +13,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from winclip_lit.data.errors import DatasetError
-from winclip_lit.data.io import load_image, mask_to_binary
+from winclip_lit.data.io import load_image, mask_to_binary, open_image
 
 EvalSize = tuple[int, int] | Literal["original"]
 
@@ -87,7 +87,7 @@ class AnomalyTestDataset(Dataset):
 
     @staticmethod
     def _load_mask(record: TestRecord, image_wh: tuple[int, int], out_wh: tuple[int, int]) -> torch.Tensor:
-        mask_image = load_image(record.mask)
+        mask_image = open_image(record.mask)
         if mask_image.size != image_wh:
             raise DatasetError(
                 f"mask {record.mask} is {mask_image.size[0]}x{mask_image.size[1]} (w x h) but its image "

@@ -49,8 +49,25 @@ def find_mask(folder: Path, stem: str) -> Path | None:
     return None
 
 
-def load_image(path: Path) -> Image.Image:
-    """Open and fully decode an image.
+_READ_ERRORS = (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError)
+
+HIGH_DEPTH_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+"""Single-channel modes with more than 8 bits per pixel; :func:`to_8bit` rescales them."""
+
+FULL_SCALES = (1.0, 255.0, 4095.0, 65535.0)
+"""Full-scale values tried in order: float [0, 1], 8-bit, 12-bit (as 10/12-bit sensors store), 16-bit."""
+
+
+def _unreadable(path: Path, exc: BaseException) -> DatasetError:
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return DatasetError(
+        f"cannot read image file {path} ({reason}); it is corrupt or not an image, "
+        "replace it or remove it from the dataset"
+    )
+
+
+def open_image(path: Path) -> Image.Image:
+    """Open and fully decode an image with its stored values (masks are read this way).
 
     Raises:
         DatasetError: If the file is missing, truncated or not an image.
@@ -58,13 +75,65 @@ def load_image(path: Path) -> Image.Image:
     try:
         image = Image.open(path)
         image.load()
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DatasetError(
-            f"cannot read image file {path} ({reason}); it is corrupt or not an image, "
-            "replace it or remove it from the dataset"
-        ) from exc
+    except _READ_ERRORS as exc:
+        raise _unreadable(path, exc) from exc
     return image
+
+
+def full_scale(values: np.ndarray) -> float | None:
+    """The value that maps to white (255) for a high-bit-depth image, or None for min-max scaling.
+
+    It is the smallest of :data:`FULL_SCALES` that holds the image's maximum (1.0 only for float
+    images): a 16-bit copy of an 8-bit image (``value * 257``) maps back to the 8-bit values exactly,
+    and 12-bit data stored in 16 bits is not read 16x too dark. Negative or non-finite values, or values
+    above 65535, have no standard range: None.
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size == 0 or finite.size < values.size or float(finite.min()) < 0:
+        return None
+    top = float(finite.max())
+    scales = FULL_SCALES if np.issubdtype(values.dtype, np.floating) else FULL_SCALES[1:]
+    return next((scale for scale in scales if top <= scale), None)
+
+
+def to_8bit(image: Image.Image) -> Image.Image:
+    """An 8-bit version of a 16-bit, 32-bit integer or float single-channel image; others unchanged.
+
+    ``image.convert("RGB")`` clips such images (a 16-bit PNG becomes all white). Instead the values are
+    divided by their full scale (:func:`full_scale`) and rounded to 0..255; an image without a standard
+    range is min-max scaled over its own finite values (NaN reads as its minimum).
+
+    Examples:
+        >>> import numpy as np
+        >>> from PIL import Image
+        >>> sixteen = Image.fromarray(np.array([[0, 257 * 100, 65535]], dtype=np.uint16))
+        >>> np.asarray(to_8bit(sixteen)).tolist()
+        [[0, 100, 255]]
+    """
+    if image.mode not in HIGH_DEPTH_MODES:
+        return image
+    values = np.asarray(image).astype(np.float64)
+    scale = full_scale(values)
+    if scale is not None:
+        scaled = values / scale
+    else:
+        finite = values[np.isfinite(values)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+        values = np.nan_to_num(values, nan=low, posinf=high, neginf=low)
+        scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
+    return Image.fromarray(np.round(np.clip(scaled, 0.0, 1.0) * 255).astype(np.uint8), mode="L")
+
+
+def load_image(path: Path) -> Image.Image:
+    """Open, fully decode and bring an image to 8 bits per channel (what the model and overlays see).
+
+    High-bit-depth single-channel images are rescaled by :func:`to_8bit`; 8-bit images are returned as
+    stored (the transform converts them to RGB).
+
+    Raises:
+        DatasetError: If the file is missing, truncated or not an image.
+    """
+    return to_8bit(open_image(path))
 
 
 def image_size_hw(path: Path) -> tuple[int, int]:
@@ -72,11 +141,8 @@ def image_size_hw(path: Path) -> tuple[int, int]:
     try:
         with Image.open(path) as image:
             width, height = image.size
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
-        raise DatasetError(
-            f"cannot read image file {path} ({exc}); it is corrupt or not an image, "
-            "replace it or remove it from the dataset"
-        ) from exc
+    except _READ_ERRORS as exc:
+        raise _unreadable(path, exc) from exc
     return height, width
 
 
