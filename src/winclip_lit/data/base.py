@@ -241,10 +241,11 @@ class AnomalyDataModule(L.LightningDataModule):
         category = self._current(None)
         if category not in self._datasets:
             records = self._records[category]
-            overlap = {r.image for r in records} & set(self.reference_files(category))
+            tested = {r.image.resolve() for r in records}
+            overlap = [p for p in self.reference_files(category) if p.resolve() in tested]
             if overlap:
                 raise DatasetError(
-                    f"reference image {sorted(overlap)[0]} is also a test image; "
+                    f"reference image {overlap[0]} is also a test image; "
                     "keep the reference pool and the test images apart"
                 )
             if self.eval_size == "original":
