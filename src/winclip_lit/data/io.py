@@ -146,14 +146,82 @@ def image_size_hw(path: Path) -> tuple[int, int]:
     return height, width
 
 
-def mask_to_binary(mask: Image.Image) -> np.ndarray:
-    """Binarise a mask image: a pixel is anomalous when its value (or any colour channel) is > 0.
-
-    Palette masks are read by their class index, alpha channels are ignored.
-    """
+def mask_values(mask: Image.Image) -> np.ndarray:
+    """The (h, w) values of a mask image: palette masks by class index, colour masks by their largest
+    channel, alpha channels ignored."""
     values = np.asarray(mask)
     if values.ndim == 3:
-        if mask.mode in ("RGBA", "LA"):
+        if mask.mode in ("RGBA", "LA", "PA"):
             values = values[..., :-1]
-        return values.max(axis=2) > 0
-    return values > 0
+        values = values.max(axis=2)
+    return values
+
+
+def mask_full_scale(values: np.ndarray) -> float:
+    """The value of a fully anomalous pixel for the mask's storage: 1 (bool), 255 (8-bit), 65535 (16-bit),
+    else the smallest of 1, 255, 65535 that holds the mask's maximum (its maximum beyond that)."""
+    if values.dtype == np.bool_:
+        return 1.0
+    if values.dtype.kind == "u" and values.dtype.itemsize <= 2:
+        return float(np.iinfo(values.dtype).max)
+    top = float(values.max()) if values.size else 0.0
+    floats = values.dtype.kind == "f"
+    return next((s for s in ((1.0,) if floats else ()) + (255.0, 65535.0) if top <= s), top)
+
+
+def mask_to_binary(mask: Image.Image, threshold: float | None = None) -> np.ndarray:
+    """Binarise a mask image (see :func:`mask_values` for palette, colour and alpha masks).
+
+    Args:
+        mask: The decoded mask, with its stored values.
+        threshold: None: a pixel is anomalous when its value is > 0 (clean 0/255 masks, VisA's class ids).
+            A number ``t`` in [0, 1): anomalous when its value is > ``t`` times the full scale
+            (:func:`mask_full_scale`, 255 for 8-bit masks), for lossy masks (JPEG, faint background).
+
+    Examples:
+        >>> import numpy as np
+        >>> from PIL import Image
+        >>> mask = Image.fromarray(np.array([[0, 3, 100, 250]], dtype=np.uint8))
+        >>> mask_to_binary(mask).astype(int).tolist(), mask_to_binary(mask, 0.5).astype(int).tolist()
+        ([[0, 1, 1, 1]], [[0, 0, 0, 1]])
+    """
+    values = mask_values(mask)
+    if threshold is None:
+        return values > 0
+    return values > threshold * mask_full_scale(values)
+
+
+FAINT_FRACTION = 0.1
+"""Non-zero values below this fraction of the full scale are "faint" (JPEG ringing, a grey background)."""
+
+MAX_GREY_LEVELS = 16
+"""A mask with more distinct values than this is a grey-level picture rather than a label map."""
+
+
+def lossy_mask_reason(mask: Image.Image) -> str | None:
+    """Why a mask looks lossy under the ``> 0`` rule, or None for a clean one.
+
+    Clean masks are 0/255 (MVTec-AD) or hold small class ids (VisA: 0 and 1..k). A mask is lossy when
+    it holds faint non-zero values (below :data:`FAINT_FRACTION` of the full scale) next to bright ones
+    (at least half the full scale), as JPEG ringing, anti-aliased edges and a faint non-zero
+    background do, or when it holds more than :data:`MAX_GREY_LEVELS` distinct values.
+    """
+    values = mask_values(mask)
+    if values.dtype == np.bool_ or values.size == 0:
+        return None
+    scale = mask_full_scale(values)
+    if values.dtype.kind == "u" and values.dtype.itemsize <= 2:
+        counts = np.bincount(values.ravel().astype(np.int64))
+        levels = np.flatnonzero(counts)
+    else:
+        levels = np.unique(values)
+    top = float(levels[-1])
+    faint = levels[(levels > 0) & (levels < FAINT_FRACTION * scale)]
+    if top >= 0.5 * scale and faint.size:
+        return (
+            f"holds faint values ({faint[0]:g}..{faint[-1]:g}) next to {top:g} of a full scale of {scale:g} "
+            "(JPEG artefacts, anti-aliased edges or a non-zero background)"
+        )
+    if levels.size > MAX_GREY_LEVELS:
+        return f"holds {levels.size} distinct grey levels"
+    return None
