@@ -35,6 +35,11 @@ def _save(array: np.ndarray, path: Path, mode: str | None = None) -> Path:
     return path
 
 
+def _mode(path: Path) -> str:
+    with Image.open(path) as image:
+        return image.mode
+
+
 def _read8(path: Path) -> np.ndarray:
     """What the model's transform sees, as 8-bit grey levels."""
     return np.asarray(load_image(path).convert("L"))
@@ -42,13 +47,13 @@ def _read8(path: Path) -> np.ndarray:
 
 def test_sixteen_bit_png_reads_as_its_eight_bit_original(tmp_path, gray8) -> None:
     path = _save(gray8.astype(np.uint16) * 257, tmp_path / "g16.png")
-    assert Image.open(path).mode == "I;16"
+    assert _mode(path) == "I;16"
     np.testing.assert_array_equal(_read8(path), gray8)
 
 
 def test_big_endian_sixteen_bit_tiff(tmp_path, gray8) -> None:
     path = _save((gray8.astype(np.uint16) * 257).astype(">u2"), tmp_path / "g16b.tif", "I;16B")
-    assert Image.open(path).mode == "I;16B"
+    assert _mode(path) == "I;16B"
     np.testing.assert_array_equal(_read8(path), gray8)
 
 
@@ -60,13 +65,19 @@ def test_twelve_bit_data_in_sixteen_bits_uses_the_twelve_bit_range(tmp_path, gra
 
 def test_float_image_in_unit_range(tmp_path, gray8) -> None:
     path = _save(gray8.astype(np.float32) / 255, tmp_path / "f.tif")
-    assert Image.open(path).mode == "F"
+    assert _mode(path) == "F"
     np.testing.assert_array_equal(_read8(path), gray8)
+
+
+def test_integer_image_of_zeros_and_ones_is_not_a_unit_range_image(tmp_path) -> None:
+    values = np.zeros((8, 8), dtype=np.uint16)
+    values[2:4, 2:4] = 1  # 8-bit range: 1 stays 1, not 255 as a float image in [0, 1] would
+    np.testing.assert_array_equal(_read8(_save(values, tmp_path / "ones.png")), values.astype(np.uint8))
 
 
 def test_int32_image_holding_eight_bit_values(tmp_path, gray8) -> None:
     path = _save(gray8.astype(np.int32), tmp_path / "i.tif")
-    assert Image.open(path).mode == "I"
+    assert _mode(path) == "I"
     np.testing.assert_array_equal(_read8(path), gray8)
 
 

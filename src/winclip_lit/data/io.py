@@ -80,11 +80,11 @@ def open_image(path: Path) -> Image.Image:
     return image
 
 
-def full_scale(values: np.ndarray) -> float | None:
+def full_scale(values: np.ndarray, floating: bool) -> float | None:
     """The value that maps to white (255) for a high-bit-depth image, or None for min-max scaling.
 
     It is the smallest of :data:`FULL_SCALES` that holds the image's maximum (1.0 only for float
-    images): a 16-bit copy of an 8-bit image (``value * 257``) maps back to the 8-bit values exactly,
+    images, ``floating``): a 16-bit copy of an 8-bit image (``value * 257``) maps back to the 8-bit values exactly,
     and 12-bit data stored in 16 bits is not read 16x too dark. Negative or non-finite values, or values
     above 65535, have no standard range: None.
     """
@@ -92,7 +92,7 @@ def full_scale(values: np.ndarray) -> float | None:
     if finite.size == 0 or finite.size < values.size or float(finite.min()) < 0:
         return None
     top = float(finite.max())
-    scales = FULL_SCALES if np.issubdtype(values.dtype, np.floating) else FULL_SCALES[1:]
+    scales = FULL_SCALES if floating else FULL_SCALES[1:]
     return next((scale for scale in scales if top <= scale), None)
 
 
@@ -113,7 +113,7 @@ def to_8bit(image: Image.Image) -> Image.Image:
     if image.mode not in HIGH_DEPTH_MODES:
         return image
     values = np.asarray(image).astype(np.float64)
-    scale = full_scale(values)
+    scale = full_scale(values, floating=image.mode == "F")
     if scale is not None:
         scaled = values / scale
     else:
@@ -121,7 +121,7 @@ def to_8bit(image: Image.Image) -> Image.Image:
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
         values = np.nan_to_num(values, nan=low, posinf=high, neginf=low)
         scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
-    return Image.fromarray(np.round(np.clip(scaled, 0.0, 1.0) * 255).astype(np.uint8), mode="L")
+    return Image.fromarray(np.round(np.clip(scaled, 0.0, 1.0) * 255).astype(np.uint8))
 
 
 def load_image(path: Path) -> Image.Image:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,9 @@ _PIXEL_HISTS = {
     "weight_hist": torch.float64,
     "regions": torch.int64,
 }
+
+# Stored maps are binned this many pixels at a time when exact mode gives way to binned mode.
+_CHUNK_PIXELS = 1 << 22
 
 EXACT_BYTES_PER_PIXEL = 10
 """Peak memory of the exact pixel metrics per pixel: 5 B stored (float32 score + uint8 mask) plus about
@@ -189,9 +193,9 @@ class AnomalyMetrics(Metric):
 
     def _switch_to_binned(self, needed: float) -> None:
         """Turn the stored maps into per-sample histograms, free them and continue binned."""
-        for maps, masks in zip(self.maps, self.masks, strict=True):
-            if len(maps):
-                self._append_histograms(maps, masks)
+        for counts in list(self._map_histograms()):
+            for name, value in counts.items():
+                getattr(self, name).append(value)
         self.binned_rows = [torch.ones_like(flags) for flags in self.binned_rows]
         self.maps.clear()
         self.masks.clear()
@@ -275,14 +279,10 @@ class AnomalyMetrics(Metric):
             rows[name] = _cat(getattr(self, name), dtype, tail).cpu().numpy()
         if binned_rows is None or bool(binned_rows.all()):
             return rows
-        maps = [m for m in (self.maps if isinstance(self.maps, list) else [self.maps]) if m.ndim == 3]
-        masks = [m for m in (self.masks if isinstance(self.masks, list) else [self.masks]) if m.ndim == 3]
         parts: dict[str, list[np.ndarray]] = {name: [] for name in _PIXEL_HISTS}
-        for m, y in zip(maps, masks, strict=True):
-            if len(m):
-                counts = histograms(m, y, self.num_thresholds, rows=True, regions=True)
-                for name, value in counts.items():
-                    parts[name].append(value.to(_PIXEL_HISTS[name]).cpu().numpy())
+        for counts in self._map_histograms():
+            for name, value in counts.items():
+                parts[name].append(value.cpu().numpy())
         flags = binned_rows.numpy()
         merged = {}
         for name, binned in rows.items():
@@ -291,6 +291,20 @@ class AnomalyMetrics(Metric):
             out[~flags] = np.concatenate(parts[name]) if parts[name] else binned[:0]
             merged[name] = out
         return merged
+
+    def _map_histograms(self) -> Iterator[dict[str, Tensor]]:
+        """Per-sample histogram rows of the stored maps, in order, ~4 M pixels at a time."""
+        maps = self.maps if isinstance(self.maps, list) else [self.maps]
+        masks = self.masks if isinstance(self.masks, list) else [self.masks]
+        for m, y in zip(maps, masks, strict=True):
+            if m.ndim != 3 or not len(m):  # empty placeholders (also as gathered by torchmetrics)
+                continue
+            step = max(1, _CHUNK_PIXELS // m[0].numel())
+            for i in range(0, len(m), step):
+                counts = histograms(
+                    m[i : i + step], y[i : i + step], self.num_thresholds, rows=True, regions=True
+                )
+                yield {name: value.to(_PIXEL_HISTS[name]) for name, value in counts.items()}
 
 
 def _world_size(metric: Metric) -> int:
