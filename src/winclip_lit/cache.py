@@ -5,7 +5,7 @@ precision (the model's :meth:`~winclip_lit.WinCLIP.feature_fingerprint`), not on
 shots or seeds. Entries live in ``<directory>/<fingerprint>/<image-hash>.pt``: the image hash is taken over
 the preprocessed tensor itself, so a changed file, resize or normalisation can never hit a stale entry, and
 each entry stores its hash, so an entry copied over another image's is detected and re-encoded. An entry
-holds only its own image's features (float32 on ViT-B-16-plus-240: 1.74 MB, whatever the batch size).
+holds only its own image's features (float32 on ViT-B-16-plus-240: 1.75 MB, whatever the batch size).
 Writes go to a temporary file and are renamed into place, so concurrent sweep jobs are safe.
 """
 
