@@ -3,7 +3,9 @@
 Features depend only on the backbone, its weights, the preprocessed image tensor, the window sizes and the
 precision (the model's :meth:`~winclip_lit.WinCLIP.feature_fingerprint`), not on prompts, temperature,
 shots or seeds. Entries live in ``<directory>/<fingerprint>/<image-hash>.pt``: the image hash is taken over
-the preprocessed tensor itself, so a changed file, resize or normalisation can never hit a stale entry.
+the preprocessed tensor itself, so a changed file, resize or normalisation can never hit a stale entry, and
+each entry stores its hash, so an entry copied over another image's is detected and re-encoded. An entry
+holds only its own image's features (float32 on ViT-B-16-plus-240: 1.75 MB, whatever the batch size).
 Writes go to a temporary file and are renamed into place, so concurrent sweep jobs are safe.
 """
 
@@ -12,12 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import torch
 
+from winclip_lit.files import atomic_open
 from winclip_lit.model.features import ImageFeatures
 from winclip_lit.model.winclip import WinCLIP
 
@@ -58,12 +60,18 @@ class FeatureCache:
         return self.root / key[:2] / f"{key}.pt"
 
     def load(self, key: str) -> ImageFeatures | None:
-        """The cached features of one image, or None when absent or unreadable."""
+        """The cached features of one image, or None when absent, unreadable or not this image's entry.
+
+        Every entry stores the key it was written under; an entry whose stored key differs (a file
+        copied or moved over another image's entry) is ignored, re-encoded and overwritten.
+        """
         path = self.path(key)
         if not path.is_file():
             return None
         try:
             data = torch.load(path, map_location="cpu", weights_only=True)
+            if data.get("key") != key:
+                return None
             return ImageFeatures(
                 data["image"], tuple(data["windows"]), data["patches"], data.get("canvas")
             ).to(dtype=torch.float32)
@@ -71,21 +79,24 @@ class FeatureCache:
             return None
 
     def save(self, key: str, features: ImageFeatures) -> None:
-        """Atomically write the features of one image."""
+        """Atomically write the features of one image, with the key they belong to.
+
+        Each tensor is copied first: a slice of a batch is a view, and ``torch.save`` would write the
+        whole batch's storage with it (an entry of a batch of 8 would be 8x its size).
+        """
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         feats = features.to("cpu", self.dtype)
-        payload = {"image": feats.image, "windows": list(feats.windows), "patches": feats.patches}
+        payload = {
+            "key": key,
+            "image": feats.image.clone(),
+            "windows": [w.clone() for w in feats.windows],
+            "patches": feats.patches.clone(),
+        }
         if feats.canvas is not None:  # images scored in tiles (WinCLIP(tiling=True))
-            payload["canvas"] = feats.canvas
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                torch.save(payload, handle)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            payload["canvas"] = feats.canvas.clone()
+        with atomic_open(path, "wb") as handle:
+            torch.save(payload, handle)
 
     def encode(
         self, model: WinCLIP, images: torch.Tensor, image_paths: Sequence[str] | None = None
@@ -111,7 +122,15 @@ class FeatureCache:
         self.misses += len(missing)
         return ImageFeatures.cat(found).to(model.device)
 
-    def _record(self, keys: Sequence[str], image_paths: Sequence[str], rows: Sequence[int]) -> None:
-        with open(self.root / "index.jsonl", "a", encoding="utf-8") as index:
-            for i in rows:
-                index.write(json.dumps({"key": keys[i], "path": str(image_paths[i])}) + "\n")
+    def _record(self, keys: Sequence[str], image_paths: Sequence[str], rows: Iterable[int]) -> None:
+        """Append ``{"key", "path"}`` lines to ``index.jsonl`` in one ``write`` call (O_APPEND), so lines
+        of concurrent jobs never interleave."""
+        text = "".join(json.dumps({"key": keys[i], "path": str(image_paths[i])}) + "\n" for i in rows)
+        data = text.encode("utf-8")
+        fd = os.open(self.root / "index.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            written = os.write(fd, data)
+            while written < len(data):  # a short write (rare: full disk, signals) continues the same line
+                written += os.write(fd, data[written:])
+        finally:
+            os.close(fd)

@@ -90,12 +90,26 @@ def test_corrupt_image(mvtec_copy, damage) -> None:
     _raises(lambda: next(iter(dm.test_dataloader())), f"cannot read image file {path}", "corrupt")
 
 
-def test_corrupt_image_in_worker_process(mvtec_copy) -> None:
-    path = mvtec_copy / "bottle" / "test" / "crack" / "000.png"
-    path.write_bytes(b"junk")
-    loader = _dm(mvtec_copy, batch_size=16, num_workers=1).test_dataloader()
-    with pytest.raises(DatasetError, match=f"cannot read image file {path}"):  # type kept across processes
+def _first_batch_error(root: Path, num_workers: int) -> DatasetError:
+    loader = _dm(root, batch_size=16, num_workers=num_workers).test_dataloader()
+    with pytest.raises(DatasetError) as info:  # the type is kept across processes
         next(iter(loader))
+    return info.value
+
+
+@pytest.mark.parametrize("damage", ["corrupt image", "mask size"])
+def test_worker_errors_read_like_the_main_process_message(mvtec_copy, damage) -> None:
+    if damage == "corrupt image":
+        path = mvtec_copy / "bottle" / "test" / "crack" / "000.png"
+        path.write_bytes(b"junk")
+    else:
+        path = mvtec_copy / "bottle" / "ground_truth" / "broken" / "001_mask.png"
+        Image.fromarray(np.zeros((10, 12), dtype=np.uint8)).save(path)
+    in_main = str(_first_batch_error(mvtec_copy, 0))
+    in_worker = _first_batch_error(mvtec_copy, 1)
+    assert str(in_worker) == in_main
+    assert "\n" not in str(in_worker) and str(path) in str(in_worker)
+    assert "Traceback" in in_worker.worker_traceback  # kept for debugging, never printed
 
 
 def test_corrupt_reference_image(mvtec_copy) -> None:

@@ -99,3 +99,43 @@ def test_folder_errors(tmp_path, folder) -> None:
         _dm(root, reference_split=1.5)
     with pytest.raises(DatasetError, match=r"k_shot=3 is larger than the reference pool of 2"):
         _dm(root, mask_dir=None, k_shot=3)
+
+
+def _one_line_error(build) -> str:
+    with pytest.raises(DatasetError) as info:
+        build()
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_normal_dir_among_abnormal_dirs_is_refused(folder) -> None:
+    root = folder.root
+    spelled_differently = str(root / "abnormal_0" / ".." / "normal")
+    message = _one_line_error(
+        lambda: _dm(folder, abnormal_dirs=[str(root / "abnormal_0"), spelled_differently], mask_dir=None)
+    )
+    assert str(root / "normal") in message and "normal and anomalous" in message
+
+
+def test_same_abnormal_folder_twice_is_refused(folder) -> None:
+    root = folder.root
+    twice = [str(root / "abnormal_0"), str(root / "abnormal_1" / ".." / "abnormal_0")]
+    message = _one_line_error(lambda: _dm(folder, abnormal_dirs=twice, mask_dir=None))
+    assert str(root / "abnormal_0") in message and "twice" in message
+
+
+def test_file_listed_under_two_labels_is_refused(tmp_path, folder) -> None:
+    root = Path(shutil.copytree(folder.root, tmp_path / "f"))
+    normal = sorted((root / "normal").iterdir())[0]
+    (root / "abnormal_1" / "linked.png").symlink_to(normal)  # the same file, reached from another folder
+    message = _one_line_error(lambda: _dm(root, mask_dir=None))
+    assert str(normal) in message and "linked.png" in message
+
+
+def test_reference_dir_spelled_differently_still_overlaps(folder) -> None:
+    root = folder.root
+    same = str(root / "abnormal_0" / ".." / "normal")
+    dm = _dm(folder, reference_dir=same, k_shot=1, mask_dir=None)
+    message = _one_line_error(lambda: dm.setup("test"))
+    assert "is also a test image" in message

@@ -106,3 +106,25 @@ def test_unknown_category_lists_valid(visa) -> None:
         _dm(visa.root, categories="bottle")
     assert "unknown VisA category 'bottle'" in str(info.value)
     assert ", ".join(VISA_CATEGORIES) in str(info.value)
+
+
+def test_split_csv_with_byte_order_mark_is_read(visa, tmp_path) -> None:
+    root = Path(shutil.copytree(visa.root, tmp_path / "visa"))
+    csv_path = root / "split_csv" / "1cls.csv"
+    csv_path.write_bytes(b"\xef\xbb\xbf" + csv_path.read_bytes())  # as Excel saves "CSV UTF-8"
+    with_bom = _dm(root)
+    plain = _dm(visa.root)
+    for category in ("candle", "pcb1"):
+        assert [r.image.relative_to(root) for r in with_bom.test_records(category)] == [
+            r.image.relative_to(visa.root) for r in plain.test_records(category)
+        ]
+
+
+@pytest.mark.parametrize("content", [b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe garbage", b"\xff\xd8\xff\xe0" * 50])
+def test_garbage_split_csv_is_one_line_naming_the_file(visa, tmp_path, content) -> None:
+    root = Path(shutil.copytree(visa.root, tmp_path / "visa"))
+    csv_path = root / "split_csv" / "1cls.csv"
+    csv_path.write_bytes(content)
+    with pytest.raises(DatasetError) as info:
+        _dm(root)
+    assert "\n" not in str(info.value) and str(csv_path) in str(info.value)

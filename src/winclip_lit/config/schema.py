@@ -81,6 +81,7 @@ class MetricsConfig:
     mode: str = "exact"
     num_thresholds: int = 1000
     fpr_limit: float = 0.3
+    max_exact_gb: Optional[float] = 4.0  # noqa: UP045
 
 
 @dataclass

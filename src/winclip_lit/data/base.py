@@ -10,16 +10,20 @@ from typing import Any, ClassVar
 
 import lightning as L
 import torch
+from lightning.pytorch.utilities.rank_zero import rank_zero_warn
 from PIL import Image
 from torch.utils.data import DataLoader
 
 from winclip_lit.data.dataset import AnomalyTestDataset, EvalSize, TestRecord
-from winclip_lit.data.errors import DatasetError
-from winclip_lit.data.io import image_size_hw, load_image
+from winclip_lit.data.errors import DatasetError, DatasetWarning
+from winclip_lit.data.io import image_size_hw, load_image, lossy_mask_reason, open_image
 from winclip_lit.data.sampling import sample_reference_files
 from winclip_lit.model.preprocess import OPENAI_MEAN, OPENAI_STD, ImageTransform
 
 log = logging.getLogger(__name__)
+
+MASK_PROBES = 16
+"""Masks per category checked for lossy values when the category is set up (see ``mask_threshold``)."""
 
 
 def parse_eval_size(eval_size: Any, image_size: int) -> EvalSize:
@@ -52,6 +56,18 @@ def parse_eval_size(eval_size: Any, image_size: int) -> EvalSize:
     return (int(pair[0]), int(pair[1]))
 
 
+def parse_mask_threshold(value: Any) -> float | None:
+    """Check the ``mask_threshold`` option: None, or a number in [0, 1)."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= float(value) < 1.0:
+        return float(value)
+    raise DatasetError(
+        f"mask_threshold={value!r} must be null or a number in [0, 1): a mask pixel is anomalous when its "
+        "value is > threshold x full scale (e.g. 0.5 for JPEG masks); null keeps the > 0 rule"
+    )
+
+
 class AnomalyDataModule(L.LightningDataModule):
     """Base of the MVTec-AD, VisA and folder datamodules.
 
@@ -73,6 +89,10 @@ class AnomalyDataModule(L.LightningDataModule):
         num_workers: Dataloader worker processes (decode and resize run there).
         pin_memory: Pin batches; None means True when CUDA is available.
         persistent_workers: Keep workers alive between iterations of one dataloader (num_workers > 0).
+        mask_threshold: None (default): a mask pixel is anomalous when its value is > 0 (clean 0/255 masks,
+            VisA's class ids). A number ``t`` in [0, 1): when its value is > ``t`` x the full scale (255
+            for 8-bit masks), for lossy masks (JPEG, faint background). Lossy-looking masks are reported
+            once per datamodule with a :class:`~winclip_lit.data.errors.DatasetWarning` while ``t`` is None.
     """
 
     dataset_name: ClassVar[str] = "dataset"
@@ -92,8 +112,11 @@ class AnomalyDataModule(L.LightningDataModule):
         num_workers: int = 2,
         pin_memory: bool | None = None,
         persistent_workers: bool = False,
+        mask_threshold: float | None = None,
     ) -> None:
         super().__init__()
+        self.mask_threshold = parse_mask_threshold(mask_threshold)
+        self._lossy_masks_reported = False
         self.root = Path(root).expanduser()
         self.image_size = int(image_size)
         if transform is None:
@@ -241,16 +264,43 @@ class AnomalyDataModule(L.LightningDataModule):
         category = self._current(None)
         if category not in self._datasets:
             records = self._records[category]
-            overlap = {r.image for r in records} & set(self.reference_files(category))
+            tested = {r.image.resolve() for r in records}
+            overlap = [p for p in self.reference_files(category) if p.resolve() in tested]
             if overlap:
                 raise DatasetError(
-                    f"reference image {sorted(overlap)[0]} is also a test image; "
+                    f"reference image {overlap[0]} is also a test image; "
                     "keep the reference pool and the test images apart"
                 )
             if self.eval_size == "original":
                 self._check_uniform_size(category, records)
-            self._datasets[category] = AnomalyTestDataset(records, self.transform, self.eval_size, category)
+            self._report_lossy_masks(records)
+            self._datasets[category] = AnomalyTestDataset(
+                records, self.transform, self.eval_size, category, self.mask_threshold
+            )
         self.test_dataset = self._datasets[category]
+
+    def _report_lossy_masks(self, records: list[TestRecord]) -> None:
+        """Warn once per datamodule when probed masks look lossy under the ``> 0`` rule.
+
+        Up to :data:`MASK_PROBES` masks per category, spread over its anomalous images, are decoded here
+        in the main process (cheap); nothing is probed once a ``mask_threshold`` is set.
+        """
+        if self.mask_threshold is not None or self._lossy_masks_reported:
+            return
+        masks = [r.mask for r in records if r.mask is not None]
+        picks = sorted({round(i * (len(masks) - 1) / (MASK_PROBES - 1)) for i in range(MASK_PROBES)})
+        for path in (masks[i] for i in picks if masks):
+            reason = lossy_mask_reason(open_image(path))
+            if reason is not None:
+                self._lossy_masks_reported = True
+                message = (
+                    f"{self.dataset_name} mask {path} looks lossy: it {reason}; the > 0 rule counts every "
+                    "such pixel as anomalous and inflates the ground truth: set dataset.mask_threshold=0.5 "
+                    "(value > 0.5 x full scale) or save clean 0/255 PNG masks (docs/data.md)"
+                )
+                log.warning(message)
+                rank_zero_warn(message, category=DatasetWarning, stacklevel=2)
+                return
 
     def _list_records(self, category: str) -> list[TestRecord]:
         records = self._test_records(category)

@@ -13,7 +13,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from winclip_lit.data.errors import DatasetError
-from winclip_lit.data.io import load_image, mask_to_binary
+from winclip_lit.data.io import load_image, mask_to_binary, open_image
 
 EvalSize = tuple[int, int] | Literal["original"]
 
@@ -48,6 +48,8 @@ class AnomalyTestDataset(Dataset):
         transform: PIL image -> normalised (3,S,S) tensor; must be picklable for worker processes.
         eval_size: (h, w) of the returned masks, or "original" for each image's native size.
         category: Category name stored in every item.
+        mask_threshold: None for the ``> 0`` rule, or ``t`` in [0, 1): value > ``t`` x full scale
+            (see :func:`~winclip_lit.data.io.mask_to_binary`).
     """
 
     __test__ = False  # not a pytest test class
@@ -58,8 +60,10 @@ class AnomalyTestDataset(Dataset):
         transform: Callable[[Image.Image], torch.Tensor],
         eval_size: EvalSize,
         category: str,
+        mask_threshold: float | None = None,
     ) -> None:
         self.records = list(records)
+        self.mask_threshold = mask_threshold
         self.transform = transform
         self.eval_size = eval_size
         self.category = category
@@ -75,7 +79,7 @@ class AnomalyTestDataset(Dataset):
         if record.mask is None:
             mask = torch.zeros((out_h, out_w), dtype=torch.uint8)
         else:
-            mask = self._load_mask(record, (width, height), (out_w, out_h))
+            mask = self._load_mask(record, (width, height), (out_w, out_h), self.mask_threshold)
         return {
             "image": self.transform(image),
             "mask": mask,
@@ -87,14 +91,16 @@ class AnomalyTestDataset(Dataset):
         }
 
     @staticmethod
-    def _load_mask(record: TestRecord, image_wh: tuple[int, int], out_wh: tuple[int, int]) -> torch.Tensor:
-        mask_image = load_image(record.mask)
+    def _load_mask(
+        record: TestRecord, image_wh: tuple[int, int], out_wh: tuple[int, int], threshold: float | None
+    ) -> torch.Tensor:
+        mask_image = open_image(record.mask)
         if mask_image.size != image_wh:
             raise DatasetError(
                 f"mask {record.mask} is {mask_image.size[0]}x{mask_image.size[1]} (w x h) but its image "
                 f"{record.image} is {image_wh[0]}x{image_wh[1]}; a mask must have its image's size"
             )
-        binary = mask_to_binary(mask_image).astype(np.uint8)
+        binary = mask_to_binary(mask_image, threshold).astype(np.uint8)
         if out_wh != image_wh:
             binary = np.asarray(Image.fromarray(binary).resize(out_wh, Image.Resampling.NEAREST))
         return torch.from_numpy(np.array(binary, dtype=np.uint8, copy=True))

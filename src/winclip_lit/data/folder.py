@@ -20,6 +20,21 @@ def _as_list(value: str | os.PathLike | Iterable[str | os.PathLike]) -> list[Pat
     return [Path(v).expanduser() for v in value]
 
 
+def _check_unique_files(records: list[TestRecord]) -> None:
+    """Refuse one file (after resolving links) listed twice, e.g. under both labels."""
+    first: dict[Path, TestRecord] = {}
+    for record in records:
+        resolved = record.image.resolve()
+        if resolved in first:
+            other = first[resolved]
+            labels = "normal and anomalous" if other.label != record.label else "twice"
+            raise DatasetError(
+                f"test images {other.image} and {record.image} are the same file, listed {labels}; "
+                "remove the duplicate from the image folders"
+            )
+        first[resolved] = record
+
+
 class FolderDataModule(AnomalyDataModule):
     """One category made of plain folders.
 
@@ -74,10 +89,29 @@ class FolderDataModule(AnomalyDataModule):
             raise DatasetError("abnormal_dirs is empty; give at least one folder of anomalous images")
         for folder in self.abnormal_dirs:
             list_images(folder, "anomalous images")
+        self._check_distinct_folders()
         if self.mask_dir is not None and not self.mask_dir.is_dir():
             raise DatasetError(f"mask folder {self.mask_dir} does not exist; fix mask_dir or set it to null")
         if self.reference_dir is not None:
             list_images(self.reference_dir, "reference images")
+
+    def _check_distinct_folders(self) -> None:
+        """Refuse ``normal_dir`` among ``abnormal_dirs`` or one abnormal folder given twice (resolved paths)."""
+        normal = self.normal_dir.resolve()
+        seen: dict[Path, Path] = {}
+        for folder in self.abnormal_dirs:
+            resolved = folder.resolve()
+            if resolved == normal:
+                raise DatasetError(
+                    f"abnormal_dirs entry {folder} is normal_dir {self.normal_dir}: its images would be "
+                    "tested as both normal and anomalous; remove it from abnormal_dirs"
+                )
+            if resolved in seen:
+                raise DatasetError(
+                    f"abnormal folder {resolved} is given twice in abnormal_dirs ({seen[resolved]} and "
+                    f"{folder}); list each folder once"
+                )
+            seen[resolved] = folder
 
     def has_masks(self, category: str | None = None) -> bool:
         """True when a mask folder was given."""
@@ -100,6 +134,7 @@ class FolderDataModule(AnomalyDataModule):
         for folder in self.abnormal_dirs:
             for image in list_images(folder, "anomalous images"):
                 records.append(TestRecord(image, self._mask_of(image, seen), 1, folder.name))
+        _check_unique_files(records)
         return records
 
     def _mask_of(self, image: Path, seen: dict[str, Path]) -> Path | None:

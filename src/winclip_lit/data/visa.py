@@ -40,19 +40,27 @@ def read_split_csv(path: Path) -> dict[str, list[dict[str, str]]]:
             f"VisA split file {path} does not exist; download_visa(root) fetches it, or copy "
             "split_csv/1cls.csv of the VisA release into the dataset root"
         )
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        missing = [c for c in _COLUMNS if c not in header]
-        if missing:
-            raise DatasetError(
-                f"VisA split file {path} lacks column(s) {', '.join(missing)}; expected the header "
-                f"{','.join(_COLUMNS)} of the official 1cls.csv"
-            )
-        rows: dict[str, list[dict[str, str]]] = defaultdict(list)
-        for row in reader:
-            clean = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
-            rows[clean["object"]].append(clean)
+    try:
+        # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") is skipped instead of renaming the first column.
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            missing = [c for c in _COLUMNS if c not in header]
+            if missing:
+                raise DatasetError(
+                    f"VisA split file {path} lacks column(s) {', '.join(missing)}; expected the header "
+                    f"{','.join(_COLUMNS)} of the official 1cls.csv"
+                )
+            rows: dict[str, list[dict[str, str]]] = defaultdict(list)
+            for row in reader:
+                clean = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+                rows[clean["object"]].append(clean)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DatasetError(
+            f"VisA split file {path} is not a readable UTF-8 CSV ({reason}); replace it with split_csv/1cls.csv "
+            "of the VisA release (download_visa(root) fetches it)"
+        ) from exc
     return dict(rows)
 
 

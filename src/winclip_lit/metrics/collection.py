@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,7 @@ import numpy as np
 import torch
 from torch import Tensor
 from torchmetrics import Metric, MetricCollection
+from torchmetrics.utilities.prints import rank_zero_warn
 
 from winclip_lit.metrics.aupro import AUPRO
 from winclip_lit.metrics.binned import histograms
@@ -23,7 +25,7 @@ from winclip_lit.metrics.ranking import (
     f1_max,
 )
 from winclip_lit.metrics.split import split_by_class
-from winclip_lit.metrics.validation import check_fpr_limit, check_mode, check_pair
+from winclip_lit.metrics.validation import check_fpr_limit, check_max_exact_gb, check_mode, check_pair
 
 METRIC_KEYS = (
     "image_auroc",
@@ -41,6 +43,21 @@ _PIXEL_HISTS = {
     "weight_hist": torch.float64,
     "regions": torch.int64,
 }
+
+# Stored maps are binned this many pixels at a time when exact mode gives way to binned mode.
+_CHUNK_PIXELS = 1 << 22
+
+EXACT_BYTES_PER_PIXEL = 10
+"""Peak memory of the exact pixel metrics per pixel: 5 B stored (float32 score + uint8 mask) plus about
+5 B in ``compute()`` (4 B per sorted normal score, ~32 B per anomalous pixel at a few percent anomalous
+pixels, as in MVTec-AD). ``max_exact_gb`` is compared with this estimate."""
+
+DEFAULT_MAX_EXACT_GB = 4.0
+"""Default cap of the exact pixel metrics' estimated peak memory per category, in GB (1e9 bytes)."""
+
+
+class BinnedFallbackWarning(UserWarning):
+    """Exact pixel metrics switched to binned mode because their memory would pass ``max_exact_gb``."""
 
 
 @dataclass(frozen=True)
@@ -63,11 +80,19 @@ class AnomalyMetrics(Metric):
     ``sample_ids`` are given, samples repeated by the distributed sampler's padding are counted
     once (the first occurrence is kept). All maps must share one (H, W).
 
+    Memory cap: in exact mode, an update whose pixels would bring the estimated peak memory
+    (:data:`EXACT_BYTES_PER_PIXEL` x the pixels stored so far and in the batch, times the number of
+    DDP ranks) above ``max_exact_gb`` switches the pixel metrics to binned mode first: the stored
+    maps are turned into per-sample histograms and freed, a one-line :class:`BinnedFallbackWarning`
+    is issued (rank 0), and the category goes on binned; ``pixel_mode`` tells which mode is in use.
+    The image metrics stay exact. ``reset()`` returns to exact mode for the next category.
+
     Args:
         mode: ``"exact"`` (matches sklearn and the MVTec AD definition) or ``"binned"``.
         num_thresholds: Number of fixed thresholds over [0, 1] in binned mode.
         fpr_limit: AUPRO integration limit in (0, 1].
         pixel: Whether to compute the pixel-level metrics (maps and masks are ignored if False).
+        max_exact_gb: Cap of the exact pixel metrics' estimated memory in GB (1e9 bytes); None: no cap.
         **kwargs: Passed to :class:`torchmetrics.Metric` (e.g. ``compute_on_cpu``).
     """
 
@@ -81,18 +106,27 @@ class AnomalyMetrics(Metric):
         num_thresholds: int = 1000,
         fpr_limit: float = 0.3,
         pixel: bool = True,
+        max_exact_gb: float | None = DEFAULT_MAX_EXACT_GB,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         check_mode(mode, num_thresholds)
         check_fpr_limit(fpr_limit)
+        check_max_exact_gb(max_exact_gb)
         self.mode, self.num_thresholds, self.fpr_limit, self.pixel = mode, num_thresholds, fpr_limit, pixel
+        self.max_exact_gb = None if max_exact_gb is None else float(max_exact_gb)
+        # Exact pixel metrics under a cap keep both kinds of state and a per-sample flag of which holds it.
+        self._capped = pixel and mode == "exact" and self.max_exact_gb is not None
         names = ["image_scores", "labels", "sample_ids"]
         if pixel:
             names += ["maps", "masks"] if mode == "exact" else list(_PIXEL_HISTS)
+        if self._capped:
+            names += [*_PIXEL_HISTS, "binned_rows"]
         for name in names:
             self.add_state(name, default=[], dist_reduce_fx="cat")
         self._ranked: _Ranked | None = None
+        self.pixel_mode = mode
+        self._exact_pixels = 0
 
     def update(
         self,
@@ -131,13 +165,71 @@ class AnomalyMetrics(Metric):
             self.sample_ids.append(sample_ids.detach().to(torch.int64, copy=True))
         if not self.pixel:
             return
+        if self._capped:
+            self._update_capped(anomaly_maps, masks)
+            return
         if self.mode == "exact":
             self.maps.append(anomaly_maps.detach().to(torch.float32, copy=True))
             self.masks.append(masks.detach().to(torch.uint8, copy=True))
             return
+        self._append_histograms(anomaly_maps, masks)
+
+    def _append_histograms(self, anomaly_maps: Tensor, masks: Tensor) -> None:
         counts = histograms(anomaly_maps, masks, self.num_thresholds, rows=True, regions=True)
         for name, value in counts.items():
             getattr(self, name).append(value.to(_PIXEL_HISTS[name]))
+
+    def _update_capped(self, anomaly_maps: Tensor, masks: Tensor) -> None:
+        """Exact storage until the cap would be passed, then per-sample histograms."""
+        if self.pixel_mode == "exact":
+            needed = (self._exact_pixels + anomaly_maps.numel()) * _world_size(self) * EXACT_BYTES_PER_PIXEL
+            if needed > round(self.max_exact_gb * 1e9):
+                self._switch_to_binned(needed)
+        flag = torch.full((len(anomaly_maps),), self.pixel_mode == "binned", dtype=torch.uint8)
+        self.binned_rows.append(flag.to(anomaly_maps.device))
+        if self.pixel_mode == "exact":
+            self.maps.append(anomaly_maps.detach().to(torch.float32, copy=True))
+            self.masks.append(masks.detach().to(torch.uint8, copy=True))
+            self._exact_pixels += anomaly_maps.numel()
+        else:
+            self._append_histograms(anomaly_maps, masks)
+        # Every state holds a tensor of its final shape, so ranks that did not switch (and ranks that
+        # did) gather into tensors of one shape under DDP.
+        height, width = anomaly_maps.shape[1:]
+        placeholders = {
+            "maps": (torch.float32, (height, width)),
+            "masks": (torch.uint8, (height, width)),
+            **{n: (d, () if n == "regions" else (self.num_thresholds,)) for n, d in _PIXEL_HISTS.items()},
+        }
+        for name, (dtype, tail) in placeholders.items():
+            if not getattr(self, name):
+                getattr(self, name).append(torch.zeros((0, *tail), dtype=dtype, device=anomaly_maps.device))
+
+    def _switch_to_binned(self, needed: float) -> None:
+        """Turn the stored maps into per-sample histograms, free them and continue binned."""
+        for counts in list(self._map_histograms()):
+            for name, value in counts.items():
+                getattr(self, name).append(value)
+        self.binned_rows = [torch.ones_like(flags) for flags in self.binned_rows]
+        self.maps.clear()
+        self.masks.clear()
+        self.pixel_mode = "binned"
+        world = _world_size(self)
+        ranks = f" over {world} ranks" if world > 1 else ""
+        rank_zero_warn(
+            f"pixel metrics switch to binned mode ({self.num_thresholds} thresholds): exact mode would need "
+            f"about {needed / 1e9:.2f} GB ({EXACT_BYTES_PER_PIXEL} B per pixel{ranks}), above "
+            f"max_exact_gb={self.max_exact_gb:g}; raise metrics.max_exact_gb or set metrics.mode=binned",
+            BinnedFallbackWarning,
+        )
+
+    def reset(self) -> None:
+        """Clears the states and the kept ranking; a category that switched to binned mode starts the next
+        one exact."""
+        super().reset()
+        self._ranked = None
+        self.pixel_mode = self.mode
+        self._exact_pixels = 0
 
     def compute(self) -> dict[str, float]:
         """Returns ``{key: value}`` for the keys of METRIC_KEYS (pixel keys only when ``pixel``).
@@ -189,11 +281,6 @@ class AnomalyMetrics(Metric):
                 ranked = self._rank()
         return all_curves(ranked.image, ranked.pixel, ranked.n_regions, self.fpr_limit, max_points)
 
-    def reset(self) -> None:
-        """Clears the states and the kept ranking."""
-        super().reset()
-        self._ranked = None
-
     def _rank(self) -> _Ranked:
         """Ranks the (synchronised) states; the result is kept for :meth:`curves`."""
         scores, labels = _cat(self.image_scores, torch.float64), _cat(self.labels, torch.uint8)
@@ -227,16 +314,58 @@ class AnomalyMetrics(Metric):
         return curve_from_histograms(counts["neg_hist"].cpu().numpy(), counts["pos_hist"].cpu().numpy())
 
     def _pixel_curve(self, keep: np.ndarray | None) -> tuple[RankCurve, int]:
-        if self.mode == "exact":
+        binned_rows = _cat(self.binned_rows, torch.uint8).bool().cpu() if self._capped else None
+        if self.mode == "exact" and (binned_rows is None or not binned_rows.any()):
             split = split_by_class(self.maps, self.masks, keep, regions=True)
             return split.curve(), split.n_regions
+        self.pixel_mode = "binned"  # under DDP: when any rank switched, all samples are counted binned
         totals = {}
-        for name, dtype in _PIXEL_HISTS.items():
-            tail = () if name == "regions" else (self.num_thresholds,)
-            rows = _cat(getattr(self, name), dtype, tail).cpu().numpy()
+        for name, rows in self._histogram_rows(binned_rows).items():
             totals[name] = (rows if keep is None else rows[keep]).sum(axis=0)
         curve = curve_from_histograms(totals["neg_hist"], totals["pos_hist"], totals["weight_hist"])
         return curve, int(totals["regions"])
+
+    def _histogram_rows(self, binned_rows: Tensor | None) -> dict[str, np.ndarray]:
+        """Per-sample histogram rows in sample order; samples still stored as maps are binned here."""
+        rows = {}
+        for name, dtype in _PIXEL_HISTS.items():
+            tail = () if name == "regions" else (self.num_thresholds,)
+            rows[name] = _cat(getattr(self, name), dtype, tail).cpu().numpy()
+        if binned_rows is None or bool(binned_rows.all()):
+            return rows
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in _PIXEL_HISTS}
+        for counts in self._map_histograms():
+            for name, value in counts.items():
+                parts[name].append(value.cpu().numpy())
+        flags = binned_rows.numpy()
+        merged = {}
+        for name, binned in rows.items():
+            out = np.zeros((len(flags), *binned.shape[1:]), dtype=binned.dtype)
+            out[flags] = binned
+            out[~flags] = np.concatenate(parts[name]) if parts[name] else binned[:0]
+            merged[name] = out
+        return merged
+
+    def _map_histograms(self) -> Iterator[dict[str, Tensor]]:
+        """Per-sample histogram rows of the stored maps, in order, ~4 M pixels at a time."""
+        maps = self.maps if isinstance(self.maps, list) else [self.maps]
+        masks = self.masks if isinstance(self.masks, list) else [self.masks]
+        for m, y in zip(maps, masks, strict=True):
+            if m.ndim != 3 or not len(m):  # empty placeholders (also as gathered by torchmetrics)
+                continue
+            step = max(1, _CHUNK_PIXELS // m[0].numel())
+            for i in range(0, len(m), step):
+                counts = histograms(
+                    m[i : i + step], y[i : i + step], self.num_thresholds, rows=True, regions=True
+                )
+                yield {name: value.to(_PIXEL_HISTS[name]) for name, value in counts.items()}
+
+
+def _world_size(metric: Metric) -> int:
+    """Number of processes whose states ``compute()`` gathers (1 outside torch.distributed)."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_world_size(metric.process_group)
+    return 1
 
 
 def _cat(state: Tensor | list[Tensor], dtype: torch.dtype, tail: tuple[int, ...] = ()) -> Tensor:

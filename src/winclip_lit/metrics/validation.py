@@ -49,3 +49,13 @@ def check_pair(scores: Tensor, target: Tensor, names: tuple[str, str], ndim: int
         raise ValueError(
             f"{names[0]} shape {tuple(scores.shape)} does not match {names[1]} shape {tuple(target.shape)}"
         )
+
+
+def check_max_exact_gb(max_exact_gb: object) -> None:
+    """Raises unless ``max_exact_gb`` is None or a positive number."""
+    if max_exact_gb is None:
+        return
+    if isinstance(max_exact_gb, bool) or not isinstance(max_exact_gb, (int, float)) or not max_exact_gb > 0:
+        raise ValueError(
+            f"max_exact_gb must be a positive number of GB or None (no cap), got {max_exact_gb!r}"
+        )

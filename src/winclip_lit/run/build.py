@@ -100,6 +100,7 @@ def build_metrics(cfg: DictConfig, pixel: bool) -> AnomalyMetrics:
         num_thresholds=int(cfg.metrics.num_thresholds),
         fpr_limit=float(cfg.metrics.fpr_limit),
         pixel=pixel,
+        max_exact_gb=cfg.metrics.get("max_exact_gb", 4.0),
     )
 
 

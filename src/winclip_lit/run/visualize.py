@@ -11,6 +11,8 @@ from matplotlib import colormaps
 from PIL import Image
 from scipy import ndimage
 
+from winclip_lit.data.io import load_image
+
 COLORMAP = "jet"
 """Map colours on a fixed [0, 1] scale (probabilities), so pictures of different images compare."""
 
@@ -49,8 +51,9 @@ def panel(
     """
     values = np.asarray(anomaly_map, dtype=np.float32)
     height, width = values.shape
-    with Image.open(image_path) as source:
-        image = np.asarray(source.convert("RGB").resize((width, height), Image.Resampling.BICUBIC))
+    image = np.asarray(
+        load_image(Path(image_path)).convert("RGB").resize((width, height), Image.Resampling.BICUBIC)
+    )
     overlay = ((1.0 - alpha) * image + alpha * heat(values)).astype(np.uint8)
     overlay[outline(values >= threshold)] = OUTLINE
     tiles = [image, overlay]
