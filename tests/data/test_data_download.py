@@ -128,3 +128,14 @@ def test_corrupt_archive(tmp_path) -> None:
     archive.write_bytes(b"definitely not a tar file" * 40)
     with pytest.raises(DatasetError, match=r"cannot extract .*broken.tar"):
         safe_extract(archive, tmp_path / "dest")
+
+
+def test_download_shows_a_progress_bar_on_the_console(tmp_path, capsys) -> None:
+    from winclip_lit.data.download import fetch_url
+
+    source = tmp_path / "archive.bin"
+    source.write_bytes(b"x" * (3 << 20))
+    fetch_url(source.as_uri(), tmp_path / "copy.bin")
+    assert (tmp_path / "copy.bin").read_bytes() == source.read_bytes()
+    err = capsys.readouterr().err
+    assert "downloading copy.bin" in err and "3.1" in err  # the bar with the size in MB

@@ -103,3 +103,17 @@ def test_only_weight_problems_become_weights_unavailable(monkeypatch, tmp_path) 
     assert backbones.is_weights_problem(
         RuntimeError("PytorchStreamReader failed reading zip archive"), str(checkpoint)
     )
+
+
+def test_a_local_checkpoint_loads_exactly_without_random_init(tmp_path) -> None:
+    """Skipping torch.nn.init while building is safe: every weight comes from the checkpoint."""
+    from winclip_lit.model.backbones import load_backbone
+
+    torch.manual_seed(3)
+    reference = open_clip.create_model(TINY_MODEL_NAME, pretrained=None)
+    path = tmp_path / "tiny.pt"
+    torch.save(reference.state_dict(), path)
+    loaded = load_backbone(TINY_MODEL_NAME, str(path)).model
+    for (name, a), (_, b) in zip(reference.state_dict().items(), loaded.state_dict().items(), strict=True):
+        assert torch.equal(a, b), name
+    assert torch.nn.init.normal_(torch.zeros(3)).abs().sum() > 0  # init is restored afterwards

@@ -200,3 +200,47 @@ def test_missing_root_lines(dataset: str, download: bool, message: str, tmp_path
     with pytest.raises(ConfigError) as info:
         prepare_dataset(cfg)
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.slow
+def test_the_zero_shot_suite_runs_as_one_multirun_and_reports(tmp_path: Path) -> None:
+    """experiment=zero_shot_suite over synthetic copies of all eight datasets (every category), then the
+    report with the published figures next to each dataset's mean."""
+    from winclip_lit.data.btad import BTAD_CATEGORIES
+    from winclip_lit.data.dagm import DAGM_CATEGORIES
+    from winclip_lit.data.dtd_synthetic import DTD_SYNTHETIC_CATEGORIES
+    from winclip_lit.data.mpdd import MPDD_CATEGORIES
+    from winclip_lit.data.mvtec import MVTEC_CATEGORIES
+    from winclip_lit.data.synthetic import make_mvtec, make_visa
+    from winclip_lit.data.visa import VISA_CATEGORIES
+
+    root = tmp_path / "data"
+    tiny = {"n_train": 1, "n_good_test": 1, "n_defect": 1}
+    split = {"n_train_normal": 1, "n_train_defect": 1, "n_test_normal": 1, "n_test_defect": 1}
+    make_mvtec(root / "mvtec_anomaly_detection", categories=MVTEC_CATEGORIES, **tiny)
+    make_visa(root / "visa", categories=VISA_CATEGORIES, n_train=1, n_good_test=1, n_defect=1)
+    make_mpdd(root / "MPDD", MPDD_CATEGORIES, **tiny)
+    make_btad(root / "BTech_Dataset_transformed", BTAD_CATEGORIES, **tiny)
+    make_ksdd(root / "KolektorSDD", n_items=2, n_parts=3, defective=((0, 1),))
+    make_ksdd2(root / "KolektorSDD2", **split)
+    make_dagm(root / "DAGM", DAGM_CATEGORIES, **split)
+    make_dtd_synthetic(root / "DTD-Synthetic", DTD_SYNTHETIC_CATEGORIES, mask_suffix="", **tiny)
+    sweep = tmp_path / "sweep"
+    run_cli(
+        tmp_path,
+        "evaluate.py",
+        "-m",
+        "experiment=zero_shot_suite",
+        *TINY,
+        f"hydra.sweep.dir={sweep}",
+        env={"WINCLIP_DATA": str(root)},
+    )
+    jobs = sorted(sweep.glob("*/metrics.json"))
+    assert len(jobs) == 8
+    result = run_cli(tmp_path, "report.py", f"dir={sweep}")
+    report = (sweep / "report.md").read_text()
+    assert report.count("\n") == 2 + 8 and report in result.stdout
+    assert (
+        "MPDD WinCLIP zero-shot (AnomalyCLIP, ICLR 2024, Table 1)" not in report
+    )  # tiny backbone: not the preset
+    assert 'dataset.name="ksdd2"' in report and 'dataset.name="mvtec"' in report

@@ -65,5 +65,38 @@ def test_report_groups_seeds_and_matches_paper_rows(tmp_path: Path) -> None:
     mean, std = 100 * statistics.fmean(values), 100 * statistics.stdev(values)
     assert paper_row[1] == "0,1,2"
     assert paper_row[2] == f"{mean:.1f} ± {std:.1f} ({PAPER[('mvtec', 1)]['image_auroc']:.1f})"
-    assert paper_row[-1] == "MVTec-AD WinCLIP+ 1-shot"
+    assert paper_row[-1] == "MVTec-AD WinCLIP+ 1-shot (WinCLIP paper, CVPR 2023)"
     assert tiny_row[2] == f"{mean:.1f} ± {std:.1f}" and tiny_row[-1] == "-"
+
+
+def test_suite_report_puts_published_figures_with_their_source(tmp_path: Path) -> None:
+    from winclip_lit.run.report import PUBLISHED
+
+    for dataset in ("mvtec", "mpdd", "ksdd2"):
+        config = OmegaConf.to_container(make_config(f"dataset={dataset}"), resolve=True)
+        write_run(tmp_path / dataset, config, dict.fromkeys(METRIC_KEYS, 0.5))
+    header, rows = build_report(tmp_path)
+    by_dataset = {row[0]: row for row in rows}
+    assert by_dataset['dataset.name="mpdd"'][-1] == "MPDD WinCLIP zero-shot (AnomalyCLIP, ICLR 2024, Table 1)"
+    image_auroc = header.index("image AUROC")
+    assert (
+        by_dataset['dataset.name="mpdd"'][image_auroc]
+        == f"50.0 ± 0.0 ({PUBLISHED[('mpdd', 0)]['image_auroc']:.1f})"
+    )
+    assert by_dataset['dataset.name="mvtec"'][-1] == "MVTec-AD WinCLIP zero-shot (WinCLIP paper, CVPR 2023)"
+    assert by_dataset['dataset.name="ksdd2"'][-1] == "-"
+
+
+def test_suite_presets_sweep_every_dataset() -> None:
+    import yaml
+    from run_support import REPO
+
+    datasets = sorted(p.stem for p in (REPO / "conf" / "dataset").glob("*.yaml") if p.stem != "folder")
+    for preset in ("zero_shot_suite", "few_shot_suite"):
+        params = make_config(f"experiment={preset}", hydra=True).hydra.sweeper.params
+        assert sorted(params["dataset"].split(",")) == datasets
+    few = yaml.safe_load((REPO / "conf" / "experiment" / "few_shot_suite.yaml").read_text())
+    assert (
+        few["hydra"]["sweeper"]["params"]["shot"] == "1,2,4"
+        and few["hydra"]["sweeper"]["params"]["seed"] == "0,1,2"
+    )

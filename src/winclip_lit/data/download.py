@@ -56,13 +56,25 @@ _CHUNK = 1 << 20
 
 
 def fetch_url(url: str, dest: Path) -> None:
-    """Stream ``url`` (http(s):// or file://) into ``dest``, logging progress."""
-    with urllib.request.urlopen(url) as response, Path(dest).open("wb") as out:
+    """Stream ``url`` (http(s):// or file://) into ``dest`` with a progress bar on the console (stderr)
+    and progress lines in the log."""
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+    console = Console(stderr=True)
+    columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn())
+    with (
+        urllib.request.urlopen(url) as response,
+        Path(dest).open("wb") as out,
+        Progress(*columns, TransferSpeedColumn(), TimeRemainingColumn(), console=console) as bar,
+    ):
         total = int(response.headers.get("Content-Length") or 0)
+        task = bar.add_task(f"downloading {Path(dest).name}", total=total or None)
         done, next_report = 0, 0.1
         while chunk := response.read(_CHUNK):
             out.write(chunk)
             done += len(chunk)
+            bar.update(task, advance=len(chunk))
             if total and done / total >= next_report:
                 log.info("downloading %s: %d%% of %.1f MB", url, 100 * done // total, total / 1e6)
                 next_report += 0.1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,38 @@ def _check_pretrained(model_name: str, pretrained: str) -> None:
     )
 
 
+_INITS = (
+    "uniform_",
+    "normal_",
+    "trunc_normal_",
+    "xavier_uniform_",
+    "xavier_normal_",
+    "kaiming_uniform_",
+    "kaiming_normal_",
+    "constant_",
+    "zeros_",
+    "ones_",
+    "orthogonal_",
+)
+
+
+@contextlib.contextmanager
+def skipped_init() -> Iterator[None]:
+    """Skip ``torch.nn.init`` while a model is built whose every weight is then loaded from a checkpoint.
+
+    Random initialisation of ViT-B-16-plus-240 costs about 1.5 s on a 2-core CPU, only to be overwritten:
+    open_clip loads pretrained weights strictly (a missing key is an error), so nothing stays uninitialised.
+    """
+    saved = {name: getattr(torch.nn.init, name) for name in _INITS}
+    try:
+        for name in _INITS:
+            setattr(torch.nn.init, name, lambda tensor, *args, **kwargs: tensor)
+        yield
+    finally:
+        for name, function in saved.items():
+            setattr(torch.nn.init, name, function)
+
+
 def is_weights_problem(error: BaseException, pretrained: str | None) -> bool:
     """Whether ``error`` means "these weights cannot be had" (network, cache, file) rather than a bug.
 
@@ -152,9 +185,10 @@ def load_backbone(
     if pretrained:
         _check_pretrained(model_name, str(pretrained))
     try:
-        model = open_clip.create_model(
-            model_name, pretrained=pretrained or None, device=device, cache_dir=cache_dir
-        )
+        with skipped_init() if pretrained else contextlib.nullcontext():
+            model = open_clip.create_model(
+                model_name, pretrained=pretrained or None, device=device, cache_dir=cache_dir
+            )
     except Exception as error:
         if not is_weights_problem(error, pretrained):
             raise

@@ -173,11 +173,12 @@ def wandb_runs(loggers: Sequence[Any]) -> list[Any]:
 def log_artifacts(loggers: Sequence[Any], name: str, kind: str, files: Sequence[Path]) -> None:
     """Upload ``files`` (those that exist) as one W&B artifact of each W&B run."""
     existing = [f for f in files if Path(f).is_file()]
-    if not existing:
+    runs = wandb_runs(loggers)
+    if not existing or not runs:
         return
     import wandb
 
-    for run in wandb_runs(loggers):
+    for run in runs:
         artifact = wandb.Artifact(name=name, type=kind)
         for path in existing:
             artifact.add_file(str(path))
