@@ -139,3 +139,21 @@ class Checkpoint:
                 "with the checkpoint's value: drop the override or rebuild the checkpoint with train.py"
             )
         return merged, adopted
+
+
+def with_checkpoint(cfg: DictConfig, run: Any) -> tuple[DictConfig, Checkpoint | None]:
+    """``cfg`` with the options of ``cfg.ckpt_path`` (if any) and the loaded checkpoint (None without one).
+
+    Args:
+        cfg: The composed run config.
+        run: The run's :class:`~winclip_lit.run.context.RunContext` (its overrides say what was given).
+    """
+    from winclip_lit.run.context import console, process_rank
+
+    if not cfg.get("ckpt_path"):
+        return cfg, None
+    checkpoint = Checkpoint.load(cfg.ckpt_path)
+    merged, adopted = checkpoint.configure(cfg, run.overrides)
+    if adopted and process_rank() == 0:
+        console.print(f"checkpoint {cfg.ckpt_path}: using its {', '.join(adopted)}")
+    return merged, checkpoint

@@ -19,7 +19,7 @@ from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.keys import setting_of
 from winclip_lit.files import append_line
 from winclip_lit.run.build import build_cache, build_datamodule, build_metrics, build_model, build_trainer
-from winclip_lit.run.checkpoint import Checkpoint
+from winclip_lit.run.checkpoint import with_checkpoint
 from winclip_lit.run.context import RunContext, console, process_rank
 from winclip_lit.run.dashboard import choose_indices, show_category, show_run
 from winclip_lit.run.datasets import prepare_dataset
@@ -39,17 +39,6 @@ def _clean(metrics: dict[str, float]) -> dict[str, float | None]:
 
 def _summary(metrics: dict[str, float | None]) -> str:
     return ", ".join(f"{METRIC_LABELS[k]} {percent(metrics.get(k))}" for k in SUMMARY_KEYS if k in metrics)
-
-
-def with_checkpoint(cfg: DictConfig, run: RunContext) -> tuple[DictConfig, Checkpoint | None]:
-    """``cfg`` with the options of ``cfg.ckpt_path`` (if any; see :mod:`winclip_lit.run.checkpoint`)."""
-    if not cfg.get("ckpt_path"):
-        return cfg, None
-    checkpoint = Checkpoint.load(cfg.ckpt_path)
-    merged, adopted = checkpoint.configure(cfg, run.overrides)
-    if adopted and process_rank() == 0:
-        console.print(f"checkpoint {cfg.ckpt_path}: using its {', '.join(adopted)}")
-    return merged, checkpoint
 
 
 def finished_categories(output_dir: Path, setting: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -21,12 +21,11 @@ from winclip_lit.data.errors import DatasetError
 from winclip_lit.data.io import is_image_file, load_image
 from winclip_lit.files import write_text
 from winclip_lit.run.build import build_cache, build_model, build_trainer
-from winclip_lit.run.checkpoint import Checkpoint
+from winclip_lit.run.checkpoint import Checkpoint, with_checkpoint
 from winclip_lit.run.context import RunContext, console, process_rank
 from winclip_lit.run.devices import loader_workers, pin_memory, set_threads
 from winclip_lit.run.distributed import launch
 from winclip_lit.run.errors import PartialResultError
-from winclip_lit.run.evaluate import with_checkpoint
 from winclip_lit.run.setup import category_setup
 from winclip_lit.run.tables import write_csv
 
