@@ -68,3 +68,47 @@ def test_a_logger_yaml_without_target_is_one_line(tmp_path: Path) -> None:
     cfg.logger = {"mine": {"project": "x"}}
     with pytest.raises(ConfigError, match=r"^logger.mine has no _target_"):
         build_loggers(cfg, RunContext(tmp_path, "evaluate"))
+
+
+def test_offline_wandb_run_holds_curves_overlays_table_and_artifacts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mvtec_args: list[str], data_dir: Path
+) -> None:
+    import json
+
+    from winclip_lit.run.evaluate import evaluate
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    args = [a for a in mvtec_args if not a.startswith("logger=")]
+    evaluate(make_config(*args, "logger=wandb", "shot=1"), RunContext(tmp_path, "evaluate", name="shot=1"))
+    (run_dir,) = list((tmp_path / "wandb").glob("offline-run-*"))
+    media = run_dir / "files" / "media"
+    for category in ("bottle", "metal_nut"):
+        tests = sorted((data_dir / "mvtec_anomaly_detection" / category / "test").rglob("*.png"))
+        (table,) = list((media / "table" / category).glob("images_*.table.json"))
+        rows = json.loads(table.read_text())
+        assert rows["columns"][:3] == ["file", "defect", "label"] and len(rows["data"]) == len(tests)
+        assert sorted(Path(r[0]).name for r in rows["data"]) == sorted(p.name for p in tests)
+        for curve in ("roc", "pr", "pro"):
+            assert list((media / "table" / category).glob(f"{curve}_table_*.table.json")), (category, curve)
+        samples = list((media / "images" / category).glob("samples_*.png"))
+        defects = {p.parent.name for p in tests}
+        assert len(samples) == min(8, len(tests)) and len(defects) >= 2
+        assert list((media / "images" / "mask" / category).glob("samples_*.mask.png"))
+    assert list(media.glob("table/results_*.table.json"))
+    log = next(run_dir.glob("*.wandb")).read_bytes()
+    assert b"metrics.json" in log and b"metrics-shot-1" in log  # the results artifact
+    assert (tmp_path / "figures" / "metrics.png").is_file()
+    assert (tmp_path / "figures" / "bottle" / "curves.png").is_file()
+
+
+def test_figures_are_written_without_any_logger(tmp_path: Path, mvtec_args: list[str]) -> None:
+    from winclip_lit.run.evaluate import evaluate
+
+    evaluate(make_config(*mvtec_args, "shot=1"), RunContext(tmp_path, "evaluate"))
+    figures = tmp_path / "figures"
+    assert (figures / "metrics.png").is_file()
+    for category in ("bottle", "metal_nut"):
+        assert (figures / category / "curves.png").is_file()
+        names = [p.name for p in (figures / category / "samples").glob("*.png")]
+        assert any("_good_" in n for n in names) and any("_good_" not in n for n in names)
