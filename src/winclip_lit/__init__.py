@@ -7,8 +7,7 @@ pay for importing open_clip, Lightning or W&B.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from winclip_lit.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -25,14 +24,5 @@ _MODEL_EXPORTS = (
     "WinCLIPOutput",
 )
 
-__all__ = [*_MODEL_EXPORTS, "__version__"]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MODEL_EXPORTS:
-        return getattr(importlib.import_module("winclip_lit.model"), name)
-    raise AttributeError(f"module 'winclip_lit' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__, _names = lazy_exports(__name__, dict.fromkeys(_MODEL_EXPORTS, "winclip_lit.model"))
+__all__ = [*_names, "__version__"]

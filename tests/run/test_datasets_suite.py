@@ -19,9 +19,8 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from run_oracle import aupro, f1_max
+from run_oracle import oracle_metrics
 from run_support import TINY, make_config, run_cli
-from sklearn.metrics import average_precision_score, roc_auc_score
 
 from winclip_lit import TINY_MODEL_NAME, WinCLIP
 from winclip_lit.data.synthetic import (
@@ -141,15 +140,7 @@ def _oracle(
         ]
     )
     labels = np.array([int(p in cat.test_defect) for p in images])
-    return {
-        "image_auroc": roc_auc_score(labels, scores),
-        "image_ap": average_precision_score(labels, scores),
-        "image_f1max": f1_max(labels, scores),
-        "pixel_auroc": roc_auc_score(masks.ravel(), maps.ravel()),
-        "pixel_ap": average_precision_score(masks.ravel(), maps.ravel()),
-        "pixel_f1max": f1_max(masks.ravel(), maps.ravel()),
-        "pixel_aupro": aupro(masks, maps),
-    }
+    return oracle_metrics(labels, scores, masks, maps)
 
 
 @pytest.mark.parametrize("dataset", list(DATASETS))

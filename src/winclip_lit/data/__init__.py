@@ -7,8 +7,7 @@ Lightning, open_clip nor W&B until a datamodule is used.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from winclip_lit.lazy import lazy_exports
 
 _EXPORTS = {
     "AnomalyDataModule": "winclip_lit.data.base",
@@ -55,14 +54,4 @@ _EXPORTS = {
     "verify_checksum": "winclip_lit.data.download",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'winclip_lit.data' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -6,8 +6,7 @@ Names load lazily, so ``winclip_lit.model.options`` (the option schema) is cheap
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from winclip_lit.lazy import lazy_exports
 
 _EXPORTS = {
     "TINY_MODEL_NAME": "winclip_lit.model.backbones",
@@ -25,14 +24,4 @@ _EXPORTS = {
     "WinCLIPOutput": "winclip_lit.model.winclip",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'winclip_lit.model' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _EXPORTS)
