@@ -95,9 +95,12 @@ def test_offline_run_holds_curves_table_overlays_and_bars(offline_run: Any, tmp_
     assert list(Path(offline_run.dir).parent.glob("*.wandb"))
 
 
-@pytest.mark.parametrize("module", ["argv", "figures", "samples", "sweep_plots", "wandb_media", "files"])
+@pytest.mark.parametrize(
+    "module",
+    ["run/argv", "run/figures", "samples", "run/sweep_plots", "run/wandb_media", "files", "run/dashboard"],
+)
 def test_dashboard_modules_import_wandb_and_matplotlib_only_inside_functions(module: str) -> None:
-    tree = ast.parse((Path(winclip_lit.run.__file__).parent / f"{module}.py").read_text())
+    tree = ast.parse((Path(winclip_lit.__file__).parent / f"{module}.py").read_text())
     top_level = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
     names = [alias.name for node in top_level if isinstance(node, ast.Import) for alias in node.names]
     names += [node.module or "" for node in top_level if isinstance(node, ast.ImportFrom)]

@@ -136,8 +136,10 @@ def build_loggers(cfg: DictConfig, run: RunContext) -> list[Any]:
         try:
             loggers.append(instantiate({**spec, **extra}))
         except ModuleNotFoundError as error:
+            package = error.name or name
             raise ConfigError(
-                f"logger={name} needs the `{error.name}` package: pip install {error.name} (or choose another logger)"
+                f"logger={name} needs the `{package}` package: pip install {package} "
+                '(or pip install "winclip-lit[loggers]"), or choose another logger'
             ) from None
     return loggers
 
