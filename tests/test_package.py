@@ -100,3 +100,33 @@ def test_wheel_without_extras_evaluates_from_another_directory(tmp_path: Path) -
     )
     assert result.returncode == 0, result.stderr
     assert list((elsewhere / "outputs" / "evaluate").glob("*/metrics.json"))
+
+
+def test_a_run_imports_only_what_it_uses(tmp_path: Path) -> None:
+    """logger=none never imports W&B (timm would); --help needs neither open_clip, torch nor Lightning.
+
+    (torchmetrics imports matplotlib.pyplot itself whenever matplotlib is installed.)"""
+    from winclip_lit.data.synthetic import make_folder
+
+    make_folder(tmp_path / "folder", n_normal=3, n_abnormal=(1,))
+    code = (
+        "import sys\n"
+        "from winclip_lit.cli import main\n"
+        "try:\n"
+        f"    main(['evaluate', 'backbone=tiny_random', 'dataset=folder', 'dataset.normal_dir={tmp_path}/folder/normal',\n"
+        f"          'dataset.abnormal_dirs=[{tmp_path}/folder/abnormal_0]', 'logger=none', 'dashboard.figures=false',\n"
+        f"          'loader.num_workers=0', 'trainer.enable_progress_bar=false', 'hydra.run.dir={tmp_path}/run'])\n"
+        "finally:\n"
+        "    print('LOADED', [m for m in ('wandb', 'matplotlib', 'open_clip') if m in sys.modules])\n"
+    )
+    env = {**os.environ, "WANDB_MODE": "disabled"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert "LOADED ['matplotlib', 'open_clip']" in out.stdout, out.stdout + out.stderr
+    help_code = (
+        "import sys\nfrom winclip_lit.cli import main\ntry:\n    main(['evaluate', '--help'])\n"
+        "except SystemExit:\n    pass\nprint('LOADED', [m for m in ('open_clip', 'torch', 'lightning') if m in sys.modules])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", help_code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert "LOADED []" in out.stdout and "seed" in out.stdout, out.stdout + out.stderr

@@ -73,13 +73,15 @@ def run_task(cfg: DictConfig) -> Any:
     from winclip_lit.config.validate import validate
     from winclip_lit.run.context import console, hydra_context
     from winclip_lit.run.errors import user_errors
+    from winclip_lit.run.imports import blocked_imports, unused_packages
     from winclip_lit.run.outputs import record_failure
 
     run = hydra_context()
     try:
-        if _task_name != "report":
-            validate(cfg)
-        result = _task(_task_name)(cfg, run)
+        with blocked_imports(unused_packages(cfg)):
+            if _task_name != "report":
+                validate(cfg)
+            result = _task(_task_name)(cfg, run)
     except Exception as error:
         if not run.multirun:
             if isinstance(error, user_errors()):
