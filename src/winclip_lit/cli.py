@@ -129,7 +129,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     from winclip_lit.run.errors import user_errors
 
     try:
-        sys.argv = [f"winclip-lit {_task_name}", *hydra_overrides(args[1:]), f"hydra.job.name={_task_name}"]
+        # The job name first: argparse wants the overrides in one run, and flags such as --cfg may follow.
+        sys.argv = [f"winclip-lit {_task_name}", f"hydra.job.name={_task_name}", *hydra_overrides(args[1:])]
         _hydra_main(TASKS[_task_name][0])()
     except user_errors() as error:
         _report(error)

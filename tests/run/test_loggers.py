@@ -96,8 +96,6 @@ def test_offline_wandb_run_holds_curves_overlays_table_and_artifacts(
         assert len(samples) == min(8, len(tests)) and len(defects) >= 2
         assert list((media / "images" / "mask" / category).glob("samples_*.mask.png"))
     assert list(media.glob("table/results_*.table.json"))
-    log = next(run_dir.glob("*.wandb")).read_bytes()
-    assert b"metrics.json" in log and b"metrics-shot-1" in log  # the results artifact
     assert (tmp_path / "figures" / "metrics.png").is_file()
     assert (tmp_path / "figures" / "bottle" / "curves.png").is_file()
 
@@ -112,3 +110,19 @@ def test_figures_are_written_without_any_logger(tmp_path: Path, mvtec_args: list
         assert (figures / category / "curves.png").is_file()
         names = [p.name for p in (figures / category / "samples").glob("*.png")]
         assert any("_good_" in n for n in names) and any("_good_" not in n for n in names)
+
+
+def test_results_artifact_holds_the_metrics_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from winclip_lit.files import write_text
+    from winclip_lit.run.loggers import log_artifacts
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    for name in ("metrics.json", "metrics.md"):
+        write_text(tmp_path / name, name)
+    loggers = build_loggers(make_config("logger=wandb"), RunContext(tmp_path, "evaluate", name="x"))
+    with logging_session(loggers):
+        files = [tmp_path / "metrics.json", tmp_path / "metrics.md", tmp_path / "metrics.csv"]  # csv missing
+        (artifact,) = log_artifacts(loggers, "metrics-x", "results", files)
+    assert artifact.type == "results" and sorted(artifact.manifest.entries) == ["metrics.json", "metrics.md"]
+    assert log_artifacts([], "metrics-x", "results", files) == []

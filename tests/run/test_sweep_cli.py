@@ -67,8 +67,8 @@ def test_bad_sweep_input_is_one_line(data_dir: Path, tmp_path: Path) -> None:
             [
                 sys.executable,
                 str(REPO / "evaluate.py"),
-                *args,
                 *TINY,
+                *args,
                 f"dataset.root={root}",
                 "dataset.categories=[bottle]",
                 f"hydra.sweep.dir={tmp_path / name}",
@@ -88,5 +88,5 @@ def test_bad_sweep_input_is_one_line(data_dir: Path, tmp_path: Path) -> None:
         assert "Traceback" not in stderr, (name, stderr)
         assert any(cases[name][1] in line for line in lines), (name, stderr)
         assert lines[-1].startswith("winclip-lit evaluate: error:"), (name, stderr)
-    # the job before the bad value ran and kept its results
-    assert len(list((tmp_path / "wrong_type").glob("*/metrics.json"))) == 1
+    # Hydra checks every job of a sweep batch before launching it: nothing ran, nothing half-written
+    assert not list((tmp_path / "wrong_type").glob("*/metrics.json"))

@@ -172,19 +172,21 @@ def wandb_runs(loggers: Sequence[Any]) -> list[Any]:
     return [run for run in (_wandb_run(logger) for logger in loggers) if run is not None]
 
 
-def log_artifacts(loggers: Sequence[Any], name: str, kind: str, files: Sequence[Path]) -> None:
-    """Upload ``files`` (those that exist) as one W&B artifact of each W&B run."""
+def log_artifacts(loggers: Sequence[Any], name: str, kind: str, files: Sequence[Path]) -> list[Any]:
+    """Log ``files`` (those that exist) as one W&B artifact of each W&B run; returns the artifacts."""
     existing = [f for f in files if Path(f).is_file()]
     runs = wandb_runs(loggers)
     if not existing or not runs:
-        return
+        return []
     import wandb
 
+    logged = []
     for run in runs:
         artifact = wandb.Artifact(name=name, type=kind)
         for path in existing:
             artifact.add_file(str(path))
-        run.log_artifact(artifact)
+        logged.append(run.log_artifact(artifact))
+    return logged
 
 
 @contextlib.contextmanager
