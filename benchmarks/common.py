@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from winclip_lit.data.synthetic import make_mvtec
+from winclip_lit.data.synthetic import make_folder, make_mvtec
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKBONES = {"tiny": "tiny_random", "full": "vit_b16_plus_240"}
+MODEL_NAMES = {"tiny": "winclip-tiny-vit", "full": "ViT-B-16-plus-240"}
 
 
 def make_category(root: Path, images: int, size: int = 256) -> Path:
@@ -25,6 +27,44 @@ def make_category(root: Path, images: int, size: int = 256) -> Path:
         size=(size, size),
     )
     return root
+
+
+def held_out(normals: int, reference_split: float = 0.2) -> int:
+    """Normal images that ``FolderDataModule`` keeps out of the test set (its ``reference_split`` rule)."""
+    return math.floor(reference_split * normals + 0.5)
+
+
+def make_folder_dataset(root: Path, images: int, size: int = 256) -> dict[str, object]:
+    """A synthetic ``dataset=folder`` with exactly ``images`` test images (half anomalous, with masks).
+
+    Returns:
+        The folder datamodule's arguments: ``normal_dir``, ``abnormal_dirs``, ``mask_dir``.
+    """
+    anomalous = images // 2
+    normals = images - anomalous
+    while normals - held_out(normals) < images - anomalous:
+        normals += 1
+    make_folder(root, n_normal=normals, n_abnormal=(anomalous,), size=(size, size))
+    return {
+        "normal_dir": str(root / "normal"),
+        "abnormal_dirs": [str(root / "abnormal_0")],
+        "mask_dir": str(root / "masks"),
+    }
+
+
+def folder_overrides(dataset: dict[str, object], backbone: str, out: Path) -> list[str]:
+    """Overrides running evaluate.py on a :func:`make_folder_dataset` folder (random weights), writing under ``out``."""
+    abnormal = ",".join(str(d) for d in dataset["abnormal_dirs"])
+    return [
+        f"backbone={backbone}",
+        "backbone.pretrained=null",
+        "dataset=folder",
+        f"dataset.normal_dir={dataset['normal_dir']}",
+        f"dataset.abnormal_dirs=[{abnormal}]",
+        f"dataset.mask_dir={dataset['mask_dir']}",
+        f"hydra.run.dir={out}/run",
+        f"hydra.sweep.dir={out}/sweep",
+    ]
 
 
 def run_cli(script: str, *overrides: str, env: dict[str, str] | None = None) -> float:

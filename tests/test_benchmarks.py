@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
     [
         ("bench_model.py", "efficiency"),
         ("bench_metrics.py", "AUPRO"),
-        ("bench_evaluate.py", "model (encode + score)"),
+        ("bench_evaluate.py", "start-up / model s/image"),
         ("bench_sweep.py", "sweep, feature cache (cold)"),
     ],
 )

@@ -11,15 +11,15 @@ def test_tiny_model_is_registered_offline():
     assert TINY_MODEL_NAME in open_clip.list_models()
 
 
-def test_local_checkpoint_file_loads_the_same_weights(tmp_path, tiny_model):
+def test_local_checkpoint_file_loads_the_same_weights(tmp_path, winclip):
     path = tmp_path / "tiny.pt"
-    torch.save(tiny_model.clip.state_dict(), path)
+    torch.save(winclip.clip.state_dict(), path)
     loaded = WinCLIP.from_pretrained(TINY_MODEL_NAME, str(path))
     x = torch.randn(2, 3, 64, 64)
-    tiny_model.set_class_name("bottle")
+    winclip.set_class_name("bottle")
     loaded.set_class_name("bottle")
-    torch.testing.assert_close(loaded(x).anomaly_maps, tiny_model(x).anomaly_maps)
-    assert loaded.feature_fingerprint() == tiny_model.feature_fingerprint()
+    torch.testing.assert_close(loaded(x).anomaly_maps, winclip(x).anomaly_maps)
+    assert loaded.feature_fingerprint() == winclip.feature_fingerprint()
 
 
 def test_unknown_backbone_one_line():

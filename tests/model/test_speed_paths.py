@@ -16,9 +16,9 @@ def cosine(a, b):
     return torch.nn.functional.cosine_similarity(a.flatten(1), b.flatten(1), dim=-1)
 
 
-def test_bf16_autocast_features_close_to_fp32(tiny_model, images):
-    fast = WinCLIP(tiny_model.clip, tiny_model.tokenizer, precision="bf16")
-    plain, low = tiny_model.encode(images), fast.encode(images)
+def test_bf16_autocast_features_close_to_fp32(winclip, images):
+    fast = WinCLIP(winclip.clip, winclip.tokenizer, precision="bf16")
+    plain, low = winclip.encode(images), fast.encode(images)
     assert low.image.dtype == torch.float32  # features are returned in fp32 whatever the autocast dtype
     # tolerance: bf16 keeps 8 mantissa bits; per-vector cosine to the fp32 features stays above 0.99
     for a, b in zip(
@@ -26,8 +26,8 @@ def test_bf16_autocast_features_close_to_fp32(tiny_model, images):
     ):
         assert cosine(a.flatten(0, -2), b.flatten(0, -2)).min() > 0.99
     fast.set_class_name("bottle")
-    tiny_model.set_class_name("bottle")
-    diff = (fast(images).anomaly_maps - tiny_model(images).anomaly_maps).abs().max()
+    winclip.set_class_name("bottle")
+    diff = (fast(images).anomaly_maps - winclip(images).anomaly_maps).abs().max()
     assert diff < 0.02
 
 

@@ -83,7 +83,9 @@ def encode_prompt_set(
     """One L2-normalised text embedding (D,) for a set of sentences.
 
     Args:
-        encode_text: The CLIP text encoder (``clip_model.encode_text``).
+        encode_text: The CLIP text encoder: ``clip_model.encode_text``, or a
+            :class:`~winclip_lit.model.text_encoder.TextEncoder` (same result, encoded only up to the longest
+            sentence of each batch).
         tokenizer: The matching open_clip tokenizer.
         prompts: Sentences to encode.
         average: ``normalized`` (L2-normalise each sentence embedding before averaging, the paper preset)

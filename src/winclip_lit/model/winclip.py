@@ -28,6 +28,7 @@ from winclip_lit.model.prompts import (
     compose_prompts,
     encode_prompt_set,
 )
+from winclip_lit.model.text_encoder import TextEncoder
 from winclip_lit.model.tiling import cut_tiles, merge_tile_maps, merge_tile_scores
 from winclip_lit.model.windows import coverage_matrix, harmonic_aggregate, harmonic_mean, window_indices
 
@@ -118,6 +119,7 @@ class WinCLIP(nn.Module):
         opts = self.options
         self.clip = clip_model.eval().requires_grad_(False)
         self.tokenizer = tokenizer
+        self.text_encoder = TextEncoder(self.clip)
         self.encoder = WindowEncoder(
             clip_model.visual,
             scales=opts.scales,
@@ -220,14 +222,16 @@ class WinCLIP(nn.Module):
 
     @torch.no_grad()
     def set_class_name(self, category: str) -> None:
-        """Build the prompt ensemble and text embeddings ``T`` (2, D) for a category (row 0 normal)."""
+        """Build the prompt ensemble and text embeddings ``T`` (2, D) for a category (row 0 normal).
+
+        Sentences are encoded only up to the longest one where that is exact (:class:`TextEncoder`).
+        """
         normal, anomalous = self.prompts(category)
         key = (tuple(normal), tuple(anomalous), self.text_average)
         cached = None if self.text_cache is None else self.text_cache.get(key)
         if cached is None:
-            encode = self.clip.encode_text
             rows = [
-                encode_prompt_set(encode, self.tokenizer, p, self.text_average, device=self.device)
+                encode_prompt_set(self.text_encoder, self.tokenizer, p, self.text_average, device=self.device)
                 for p in (normal, anomalous)
             ]
             cached = torch.stack(rows)
