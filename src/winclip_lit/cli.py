@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry of the ``winclip-lit`` command (``argv``: the task, then overrides; default ``sys.argv[1:]``)."""
     global _task_name
     from winclip_lit.config.hydra_setup import prepare_hydra
-    from winclip_lit.run.argv import hydra_overrides
+    from winclip_lit.run.argv import hydra_overrides, split_flags
     from winclip_lit.run.outputs import failed_jobs
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -129,8 +129,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     from winclip_lit.run.errors import user_errors
 
     try:
-        # The job name first: argparse wants the overrides in one run, and flags such as --cfg may follow.
-        sys.argv = [f"winclip-lit {_task_name}", f"hydra.job.name={_task_name}", *hydra_overrides(args[1:])]
+        flags, overrides = split_flags(hydra_overrides(args[1:]))
+        sys.argv = [f"winclip-lit {_task_name}", *flags, *overrides, f"hydra.job.name={_task_name}"]
         _hydra_main(TASKS[_task_name][0])()
     except user_errors() as error:
         _report(error)

@@ -96,3 +96,38 @@ def _is_value(token: str) -> bool:
         return bool(_NUMBER.match(token))
     key, has_value, _ = token.partition("=")
     return not (has_value and _KEY.match(key))
+
+
+def split_flags(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Hydra's flags (with their values) and the overrides of already converted arguments, each in order.
+
+    Hydra's argument parser wants the overrides in one run, so an override added by the program (the job
+    name) goes after all of them, and the flags before.
+
+    Examples:
+        >>> split_flags(["shot=1", "-m", "seed=0,1", "--cfg", "job"])
+        (['-m', '--cfg', 'job'], ['shot=1', 'seed=0,1'])
+    """
+    flags: list[str] = []
+    overrides: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            overrides += argv[i + 1 :]
+            break
+        if (
+            arg in HYDRA_OPTIONS
+            and i + 1 < len(argv)
+            or arg in HYDRA_INFO
+            and i + 1 < len(argv)
+            and argv[i + 1] in INFO_CHOICES
+        ):
+            flags += argv[i : i + 2]
+            i += 1
+        elif arg.startswith("-"):
+            flags.append(arg)
+        else:
+            overrides.append(arg)
+        i += 1
+    return flags, overrides

@@ -12,27 +12,22 @@ class PartialResultError(ConfigError):
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
-    """Exception types caused by user input (config, CLI, data, weights) rather than by a bug."""
+    """Exception types caused by user input (config, CLI, data, weights) rather than by a bug.
+
+    Called only once an exception is being handled, so its imports cost nothing on the normal path."""
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
     from winclip_lit.data.errors import DatasetError
     from winclip_lit.model.errors import WinCLIPError
 
-    errors: tuple[type[BaseException], ...] = (
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+    return (
         ConfigError,
         DatasetError,
         WinCLIPError,
         HydraException,
         OmegaConfBaseException,
+        MisconfigurationException,  # e.g. trainer=gpu on a machine without one
     )
-    try:  # e.g. trainer=gpu on a machine without one; only when Lightning is already in use
-        import sys
-
-        if "lightning" in sys.modules:
-            from lightning.fabric.utilities.exceptions import MisconfigurationException
-
-            errors += (MisconfigurationException,)
-    except ImportError:  # pragma: no cover - Lightning is a dependency
-        pass
-    return errors
