@@ -14,11 +14,13 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from omegaconf.errors import OmegaConfBaseException
 
     from winclip_lit.data.errors import DatasetError
+    from winclip_lit.deploy.errors import DeployError
     from winclip_lit.model.errors import WinCLIPError
 
     return (
         ConfigError,
         DatasetError,
+        DeployError,
         WinCLIPError,
         HydraException,
         OmegaConfBaseException,
