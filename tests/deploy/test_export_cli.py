@@ -95,7 +95,9 @@ def test_export_input_errors_are_config_errors(mvtec, tmp_path):
     run = RunContext(tmp_path, "export")
     with pytest.raises(ConfigError, match="export.format=tflite is unknown; use onnx or openvino"):
         export(make_config(*TINY, "export.format=tflite"), run)
-    with pytest.raises(ConfigError, match=r"shot.k=2 needs reference images: pass ckpt_path=.*\(dataset root"):
+    with pytest.raises(
+        ConfigError, match=r"shot.k=2 needs reference images: pass ckpt_path=.*\(dataset root"
+    ):
         export(make_config(*TINY, "shot=2", "dataset.root=/nonexistent"), run)
     with pytest.raises(ConfigError, match="export needs categories: pass export.categories"):
         export(make_config(*TINY, "dataset.root=/nonexistent"), run)
