@@ -103,3 +103,19 @@ def test_window_count_does_not_change_the_graph(zero_shot_onnx, tmp_path):
         expected = strided(zero_shot_onnx.images)
     out = ExportedModel(path)(zero_shot_onnx.images.numpy())
     assert max_difference(out.anomaly_maps, expected.anomaly_maps.numpy()) < PARITY
+
+
+def test_smoothed_maps_export_equal_torch(zero_shot_onnx, tmp_path):
+    """Gaussian smoothing of the maps (reflect padding, separable convolution) is in the graph too."""
+    base = zero_shot_onnx.model
+    smoothed = WinCLIP(base.clip, base.tokenizer, smoothing_sigma=1.5, model_name=base.model_name)
+    smoothed.set_class_name("screw")
+    path = smoothed.export_onnx(tmp_path / "smoothed.onnx")
+    with torch.no_grad():
+        expected = smoothed(zero_shot_onnx.images)
+    for backend in BACKENDS:
+        out = ExportedModel(path, backend)(zero_shot_onnx.images.numpy())
+        assert max_difference(out.image_scores, expected.image_scores.numpy()) < PARITY
+        assert max_difference(out.anomaly_maps, expected.anomaly_maps.numpy()) < PARITY
+    unsmoothed = ExportedModel(zero_shot_onnx.path)(zero_shot_onnx.images.numpy()).anomaly_maps
+    assert max_difference(out.anomaly_maps, unsmoothed) > 1e-3  # the smoothing did something
