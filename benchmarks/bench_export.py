@@ -10,7 +10,7 @@ PyTorch's, and image/pixel AUROC are computed with the project's exact metrics. 
 again last; speed-ups are relative to the mean of its two runs.
 
 Usage:
-    python benchmarks/bench_export.py                      # ViT-B-16-plus-240, 8 images, batch 4, CPU
+    python benchmarks/bench_export.py                      # ViT-B-16-plus-240, 6 test images, batch 3, CPU
     python benchmarks/bench_export.py --images 16 --shots 0
     python benchmarks/bench_export.py --smoke              # tiny backbone, seconds (CI)
 """
@@ -151,8 +151,10 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--model", default="ViT-B-16-plus-240")
-    parser.add_argument("--images", type=int, default=8, help="test images (half defective)")
-    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument(
+        "--images", type=int, default=4, help="synthetic category size (common.make_category)"
+    )
+    parser.add_argument("--batch-size", type=int, default=3)
     parser.add_argument("--shots", type=int, default=1)
     parser.add_argument("--smoke", action="store_true", help="tiny backbone, 4 images, batch 2")
     args = parser.parse_args()

@@ -158,3 +158,22 @@ def test_backend_choice_is_checked(zero_shot_onnx, tmp_path, monkeypatch):
         DeployError, match=r'backend onnxruntime is not installed: pip install "winclip-lit\[export\]"'
     ):
         ExportedModel(zero_shot_onnx.path, "onnxruntime")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"shots": "two"}, "invalid winclip-lit export sidecar"),
+        ({"file_format": "tflite"}, "invalid winclip-lit export sidecar"),
+        ({"preprocessing": {"resize": "bilinear"}}, "knows RGB \\+ bicubic only"),
+    ],
+)
+def test_sidecar_with_a_bad_value_is_refused(zero_shot_onnx, tmp_path, change, message):
+    copy = tmp_path / "model.onnx"
+    shutil.copy(zero_shot_onnx.path, copy)
+    data = json.loads(sidecar_path(zero_shot_onnx.path).read_text())
+    for key, value in change.items():
+        data[key] = {**data[key], **value} if isinstance(value, dict) else value
+    sidecar_path(copy).write_text(json.dumps(data))
+    with pytest.raises(DeployError, match=message):
+        ExportedModel(copy)

@@ -118,10 +118,10 @@ class ExportInfo:
                 options=dict(data.get("options") or {}),
                 version=str(data.get("version", "")),
             )
-        except (KeyError, TypeError, ValueError) as error:
-            raise DeployError(
-                f"{where} is an incomplete winclip-lit export sidecar ({error!r} is wrong)"
-            ) from error
+        except KeyError as error:
+            raise DeployError(f"{where} is an incomplete winclip-lit export sidecar (no {error})") from error
+        except (TypeError, ValueError) as error:
+            raise DeployError(f"{where} is an invalid winclip-lit export sidecar ({error})") from error
         if (
             info.file_format not in FILE_FORMATS
             or len(preprocessing.mean) != 3

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib
 import tempfile
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -123,20 +122,18 @@ def trace_onnx(model: WinCLIP, path: Path, opset: int = DEFAULT_OPSET) -> Path:
     size = model.image_size
     example = torch.zeros(EXAMPLE_BATCH, 3, size, size, device=model.device)
     batch = torch.export.Dim("batch", min=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # exporter deprecation chatter; failures still raise
-        torch.onnx.export(
-            ExportGraph(model).eval(),
-            (example,),
-            str(path),
-            dynamo=True,
-            opset_version=opset,
-            input_names=[INPUT_NAME],
-            output_names=list(OUTPUT_NAMES),
-            dynamic_shapes=({0: batch},),
-            external_data=False,
-            verbose=False,
-        )
+    torch.onnx.export(
+        ExportGraph(model).eval(),
+        (example,),
+        str(path),
+        dynamo=True,
+        opset_version=opset,
+        input_names=[INPUT_NAME],
+        output_names=list(OUTPUT_NAMES),
+        dynamic_shapes=({0: batch},),
+        external_data=False,
+        verbose=False,
+    )
     return path
 
 
