@@ -13,13 +13,16 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from deploy_support import PARITY, REPO, max_difference, write_images
+from deploy_support import PARITY, REPO, TINY, make_config, max_difference, write_images
 from onnx import TensorProto, helper
 from PIL import Image
 
 from winclip_lit.deploy.errors import DeployError
 from winclip_lit.deploy.runtime import ExportedModel, preprocess
 from winclip_lit.deploy.sidecar import read_sidecar, sidecar_path
+from winclip_lit.run.context import RunContext
+from winclip_lit.run.errors import ConfigError
+from winclip_lit.run.predict_exported import predict_exported
 
 
 def _pictures():
@@ -177,3 +180,25 @@ def test_sidecar_with_a_bad_value_is_refused(zero_shot_onnx, tmp_path, change, m
     sidecar_path(copy).write_text(json.dumps(data))
     with pytest.raises(DeployError, match=message):
         ExportedModel(copy)
+
+
+def test_predict_config_keys_select_the_exported_path(zero_shot_onnx, tmp_path):
+    write_images(tmp_path / "images", 3, seed=2)
+    run = RunContext(tmp_path / "run", "predict")
+    base = [*TINY, f"predict.input_dir={tmp_path / 'images'}"]
+    assert make_config(*TINY).predict.backend == "torch" and make_config(*TINY).predict.model is None
+    with pytest.raises(
+        ConfigError, match="predict.backend=onnxruntime needs an exported file: pass predict.model="
+    ):
+        predict_exported(make_config(*base, "predict.backend=onnxruntime"), run)
+    with pytest.raises(ConfigError, match="predict.backend=tflite is unknown"):
+        predict_exported(
+            make_config(*base, "predict.backend=tflite", f"predict.model={zero_shot_onnx.path}"), run
+        )
+    cfg = make_config(
+        *base, "predict.backend=openvino", f"predict.model={zero_shot_onnx.path}", "loader.batch_size=2"
+    )
+    scores_file = predict_exported(cfg, run)
+    assert scores_file == tmp_path / "run" / "scores.csv"
+    with scores_file.open() as handle:
+        assert len(list(csv.DictReader(handle))) == 3
