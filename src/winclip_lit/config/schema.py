@@ -99,6 +99,18 @@ class PredictConfig:
     input_dir: Optional[str] = None  # noqa: UP045
     category: Optional[str] = None  # noqa: UP045
     threshold: float = 0.5
+    backend: str = "torch"
+    model: Optional[str] = None  # noqa: UP045
+
+
+@dataclass
+class ExportConfig:
+    """export: one deployable graph per category (docs/deploy.md)."""
+
+    format: str = "onnx"
+    int8: bool = False
+    opset: Optional[int] = 20  # noqa: UP045
+    categories: Optional[List[str]] = None  # noqa: UP006, UP045
 
 
 @dataclass
@@ -126,6 +138,7 @@ class RunConfig:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     cache: CacheConfig = field(default_factory=CacheConfig)
     predict: PredictConfig = field(default_factory=PredictConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
     seed: int = 0
     torch_seed: int = 0

@@ -28,6 +28,11 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "metrics.max_exact_gb": (lambda v: v is None or v > 0, "a number of GB > 0, or null for no cap"),
     "dataset.mask_threshold": (lambda v: v is None or 0.0 <= v < 1.0, "a number in [0, 1), or null for > 0"),
     "predict.threshold": (lambda v: 0.0 <= v <= 1.0, "a number in [0, 1]"),
+    "predict.backend": (
+        lambda v: v in ("torch", "onnxruntime", "openvino"),
+        "one of torch, onnxruntime, openvino",
+    ),
+    "export.format": (lambda v: v in ("onnx", "openvino"), "one of onnx, openvino"),
     "dashboard.num_images": (lambda v: v >= 0, "an integer >= 0"),
     "dashboard.max_curve_points": (lambda v: v >= 2, "an integer >= 2"),
 }

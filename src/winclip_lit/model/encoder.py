@@ -178,10 +178,21 @@ class WindowEncoder(nn.Module):
             return self.project(tokens)
         return self.visual.ln_post(tokens)
 
-    def encode_windows(self, tokens: torch.Tensor, size: int) -> torch.Tensor:
-        """Window embeddings of one scale for all images: (B, n_windows, D), not normalised."""
+    def encode_windows(self, tokens: torch.Tensor, size: int, chunked: bool = True) -> torch.Tensor:
+        """Window embeddings of one scale for all images: (B, n_windows, D), not normalised.
+
+        Args:
+            tokens: (B, 1 + g*g, width) from :meth:`token_embeddings`.
+            size: Window size in patch units.
+            chunked: Run the sequences in chunks of at most ``max_tokens`` tokens (bounded memory); without,
+                all windows of all images form one batch (a graph with no batch-dependent loop, for export).
+        """
         seq = self.window_sequences(size)
         n_images, n_windows = tokens.shape[0], seq.shape[0]
+        if not chunked:
+            sequences = tokens[:, seq].flatten(0, 1)  # one gather: (B * n_windows, L, width)
+            embeddings = self.project(self.run_blocks(sequences, cls_only=True)[:, 0])
+            return embeddings.unflatten(0, (n_images, n_windows))
         per_chunk = max(1, self.max_tokens // seq.shape[1])
         flat_seq = seq.repeat(n_images, 1)  # (B * n_windows, L) positions
         flat_img = torch.arange(n_images, device=tokens.device).repeat_interleave(n_windows)
@@ -192,13 +203,16 @@ class WindowEncoder(nn.Module):
             out.append(self.project(self.run_blocks(chunk, cls_only=True)[:, 0]))
         return torch.cat(out).view(n_images, n_windows, -1)
 
-    def forward(self, images: torch.Tensor) -> ImageFeatures:
-        """Encode images (B, 3, H, W), normalised, into L2-normalised :class:`ImageFeatures`."""
+    def forward(self, images: torch.Tensor, chunked: bool = True) -> ImageFeatures:
+        """Encode images (B, 3, H, W), normalised, into L2-normalised :class:`ImageFeatures`.
+
+        ``chunked=False`` runs each scale's windows as one batch (see :meth:`encode_windows`).
+        """
         tokens = self.token_embeddings(images)
         full = self.run_blocks(tokens)
         image = self.project(full[:, 0])
         patches = self.patch_tokens(full[:, 1:])
-        windows = tuple(F.normalize(self.encode_windows(tokens, s), dim=-1) for s in self.scales)
+        windows = tuple(F.normalize(self.encode_windows(tokens, s, chunked), dim=-1) for s in self.scales)
         return ImageFeatures(
             image=F.normalize(image, dim=-1),
             windows=windows,

@@ -15,3 +15,7 @@ class WeightsUnavailableError(WinCLIPError, RuntimeError):
 
 class IncompatibleStateError(WinCLIPError, ValueError):
     """A saved state (text embeddings, reference memory) was built with other image features."""
+
+
+class ExportError(WinCLIPError, RuntimeError):
+    """A model cannot be exported as asked (no category set, a missing optional dependency, a bad path)."""

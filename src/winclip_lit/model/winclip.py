@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -383,6 +384,35 @@ class WinCLIP(nn.Module):
     def forward(self, images: torch.Tensor) -> WinCLIPOutput:
         """Score normalised images (B, 3, S, S); with ``tiling`` also (B, 3, H, W), min(H, W) = S."""
         return self.score(self.encode(images))
+
+    def export_onnx(self, path: str | Path, opset: int | None = None, int8: bool = False) -> Path:
+        """Export this category's model as one ONNX graph ``images -> image_scores, anomaly_maps``.
+
+        The graph takes preprocessed images (B, 3, S, S) with a dynamic batch and holds the text embeddings
+        and reference memory as constants; ``<path>.json`` records backbone, weights, feature fingerprint,
+        preprocessing and category. Needs the ``export`` extra; see docs/deploy.md.
+
+        Args:
+            path: Target ``.onnx`` file.
+            opset: ONNX opset (default 20).
+            int8: Quantise the image tower's linear layers for ONNX Runtime (faster, approximate).
+
+        Examples:
+            >>> model.set_class_name("screw")                      # doctest: +SKIP
+            >>> model.export_onnx("screw.onnx")                    # doctest: +SKIP
+        """
+        from winclip_lit.model.export import export_onnx
+
+        return export_onnx(self, path, opset=opset, int8=int8)
+
+    def export_openvino(self, path: str | Path, opset: int | None = None, int8: bool = False) -> Path:
+        """Export this category's model as OpenVINO IR (``.xml`` + ``.bin``); see :meth:`export_onnx`.
+
+        ``int8`` stores the image tower's linear weights in int8 (OpenVINO runs them with int8 arithmetic).
+        """
+        from winclip_lit.model.export import export_openvino
+
+        return export_openvino(self, path, opset=opset, int8=int8)
 
     def feature_fingerprint(self) -> str:
         """Hex key of everything the image features depend on: the backbone, its weights, the preprocessing and

@@ -16,16 +16,17 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
     Called only once an exception is being handled, so its imports cost nothing on the normal path."""
     from hydra.errors import HydraException
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
     from omegaconf.errors import OmegaConfBaseException
 
     from winclip_lit.data.errors import DatasetError
+    from winclip_lit.deploy.errors import DeployError
     from winclip_lit.model.errors import WinCLIPError
-
-    from lightning.fabric.utilities.exceptions import MisconfigurationException
 
     return (
         ConfigError,
         DatasetError,
+        DeployError,
         WinCLIPError,
         HydraException,
         OmegaConfBaseException,

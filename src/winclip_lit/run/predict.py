@@ -145,6 +145,10 @@ def run_prediction(cfg: DictConfig, run: RunContext) -> Path | None:
 
 def predict(cfg: DictConfig, run: RunContext) -> Path | None:
     """Predict on every device the trainer config asks for (extra DDP ranks started here)."""
+    if cfg.predict.get("backend", "torch") != "torch":
+        from winclip_lit.run.predict_exported import predict_exported
+
+        return predict_exported(cfg, run)
     if not cfg.predict.input_dir:
         raise ConfigError("predict.input_dir is not set; pass predict.input_dir=/path/to/images")
     return launch(run_prediction, cfg, run)

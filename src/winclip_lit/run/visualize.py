@@ -4,14 +4,17 @@ and the ground-truth mask when there is one."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from matplotlib import colormaps
 from PIL import Image
 from scipy import ndimage
 
 from winclip_lit.data.io import load_image
+
+if TYPE_CHECKING:  # the PyTorch-free runtime (deploy) draws its overlays here too
+    import torch
 
 COLORMAP = "jet"
 """Map colours on a fixed [0, 1] scale (probabilities), so pictures of different images compare."""

@@ -1,0 +1,114 @@
+"""export.py: one deployable graph per category (ONNX, or OpenVINO IR) with its JSON sidecar.
+
+Categories and their references come from a train.py checkpoint (``ckpt_path``), or else from the configured
+dataset and shots; zero-shot graphs of named categories (``export.categories``) need neither. See
+docs/deploy.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from omegaconf import DictConfig
+
+from winclip_lit.lit_module import CategorySetup, WinCLIPModule
+from winclip_lit.run.build import build_cache, build_datamodule, build_model
+from winclip_lit.run.checkpoint import Checkpoint, with_checkpoint
+from winclip_lit.run.context import RunContext, console
+from winclip_lit.run.datasets import prepare_dataset
+from winclip_lit.run.devices import set_threads
+from winclip_lit.run.errors import ConfigError
+from winclip_lit.run.setup import category_setup
+
+if TYPE_CHECKING:
+    from winclip_lit import WinCLIP
+
+FORMATS = {"onnx": ".onnx", "openvino": ".xml"}
+
+
+def _wanted(cfg: DictConfig) -> list[str] | None:
+    """``export.categories`` as a list (a single name allowed), or None for all."""
+    value = cfg.export.get("categories")
+    if value is None:
+        return None
+    names = [str(value)] if isinstance(value, str) else [str(v) for v in value]
+    return names or None
+
+
+def _pick(available: list[str], wanted: list[str] | None, source: str) -> list[str]:
+    if wanted is None:
+        return available
+    unknown = [name for name in wanted if name not in available]
+    if unknown:
+        raise ConfigError(
+            f"export.categories: {', '.join(unknown)} not in the {source}; it has {', '.join(available)}"
+        )
+    return wanted
+
+
+def _needs_dataset(cfg: DictConfig, checkpoint: Checkpoint | None) -> bool:
+    """Whether categories and references come from the dataset (no checkpoint, not zero-shot by name)."""
+    return checkpoint is None and not (int(cfg.shot.k) == 0 and _wanted(cfg) is not None)
+
+
+def _prepare_dataset(cfg: DictConfig) -> None:
+    """``prepare_dataset`` with what else would do when the dataset is missing."""
+    shots = int(cfg.shot.k)
+    try:
+        prepare_dataset(cfg)
+    except ConfigError as error:
+        need = (
+            f"shot.k={shots} needs reference images: pass ckpt_path=<train.py run>/checkpoint.pt or a dataset"
+            if shots
+            else "export needs categories: pass export.categories=[...] (zero-shot), ckpt_path=... or a dataset"
+        )
+        raise ConfigError(f"{need} ({error})") from error
+
+
+def _setups(cfg: DictConfig, model: WinCLIP, checkpoint: Checkpoint | None) -> list[CategorySetup]:
+    """What each exported category needs: the checkpoint's states, zero-shot prompts, or dataset references."""
+    wanted = _wanted(cfg)
+    if checkpoint is not None:
+        names = _pick(list(checkpoint.states), wanted, f"checkpoint {cfg.ckpt_path}")
+        return [CategorySetup(name, state=checkpoint.state(name)) for name in names]
+    if not _needs_dataset(cfg, checkpoint):
+        return [CategorySetup(name) for name in wanted]
+    datamodule = build_datamodule(cfg, model)
+    names = _pick(list(datamodule.categories), wanted, f"dataset {cfg.dataset.name}")
+    return [category_setup(name, datamodule)[0] for name in names]
+
+
+def export(cfg: DictConfig, run: RunContext) -> list[Path]:
+    """Write ``<output dir>/<category>.onnx`` (or ``.xml`` + ``.bin``) and ``<file>.json`` per category.
+
+    Returns:
+        The exported files, in category order.
+    """
+    file_format = str(cfg.export.format)
+    if file_format not in FORMATS:
+        raise ConfigError(f"export.format={file_format} is unknown; use {' or '.join(FORMATS)}")
+    int8 = bool(cfg.export.int8)
+    opset = None if cfg.export.get("opset") is None else int(cfg.export.opset)
+    cfg, checkpoint = with_checkpoint(cfg, run)
+    if _needs_dataset(cfg, checkpoint):
+        _prepare_dataset(cfg)
+    set_threads(cfg)
+    model = build_model(cfg)
+    if checkpoint:
+        checkpoint.check_features(model.feature_fingerprint())
+    module = WinCLIPModule(model, cache=build_cache(cfg, model))
+    paths = []
+    for setup in _setups(cfg, model, checkpoint):
+        module.prepare(setup)
+        module.apply_setup()
+        target = run.output_dir / f"{setup.name.replace('/', '_')}{FORMATS[file_format]}"
+        if file_format == "onnx":
+            path = model.export_onnx(target, opset=opset, int8=int8)
+        else:
+            path = model.export_openvino(target, opset=opset, int8=int8)
+        shots = 0 if model.reference is None else len(model.reference)
+        console.print(f"{setup.name}: {shots}-shot {file_format}{' int8' if int8 else ''} -> {path}")
+        paths.append(path)
+    console.print(f"{len(paths)} {file_format} graphs -> {run.output_dir}")
+    return paths
