@@ -68,7 +68,7 @@ def test_export_every_category_of_the_dataset_with_its_references(mvtec, tmp_pat
 
 
 def test_export_from_a_checkpoint_to_openvino(mvtec, tmp_path):
-    checkpoint_file = fit(make_config(*mvtec, "shot=2", "shot.seed=3"), RunContext(tmp_path / "fit", "train"))
+    checkpoint_file = fit(make_config(*mvtec, "shot=2", "seed=3"), RunContext(tmp_path / "fit", "train"))
     cfg = make_config(
         *TINY,
         f"ckpt_path={checkpoint_file}",
@@ -128,4 +128,4 @@ def test_cli_writes_the_files_and_reports_errors_in_one_line(tmp_path):
     failed = _cli(tmp_path, "shot=2", "dataset.root=/nonexistent")
     assert failed.returncode == 2
     lines = failed.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("export.py: error: shot.k=2 needs reference images")
+    assert len(lines) == 1 and lines[0].startswith("winclip-lit export: error: shot.k=2 needs reference images")

@@ -202,3 +202,20 @@ def test_predict_config_keys_select_the_exported_path(zero_shot_onnx, tmp_path):
     assert scores_file == tmp_path / "run" / "scores.csv"
     with scores_file.open() as handle:
         assert len(list(csv.DictReader(handle))) == 3
+
+
+def test_predict_task_scores_with_an_exported_file(zero_shot_onnx, tmp_path):
+    """`winclip-lit predict predict.backend=onnxruntime predict.model=<file>` goes through the exported path."""
+    from winclip_lit.run.predict import predict
+
+    write_images(tmp_path / "images", 2, seed=5)
+    cfg = make_config(
+        *TINY,
+        f"predict.input_dir={tmp_path / 'images'}",
+        "predict.backend=onnxruntime",
+        f"predict.model={zero_shot_onnx.path}",
+    )
+    scores_file = predict(cfg, RunContext(tmp_path / "run", "predict"))
+    with scores_file.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 2 and all(0.0 <= float(r["image_score"]) <= 1.0 for r in rows)

@@ -82,6 +82,11 @@ def _check(model: WinCLIP, path: Path, file_format: str) -> None:
             "call model.set_class_name(category) (and set_reference_images for WinCLIP+) before exporting: "
             "the graph holds that category's text embeddings"
         )
+    if model.options.tiling or model.options.resize_backend != "pil":
+        raise ExportError(
+            "export supports square inputs with PIL preprocessing: set tiling=false and resize_backend=pil "
+            "(the exported runtime resizes with PIL, one square per image)"
+        )
     suffix = SUFFIXES[file_format]
     if path.suffix.lower() != suffix:
         raise ExportError(f"export path {path} must end in {suffix} for format {file_format}")
@@ -104,13 +109,7 @@ def export_info(model: WinCLIP, file_format: str, int8: str | None, opset: int) 
         int8=int8,
         opset=opset,
         options={
-            "scales": list(model.scales),
-            "stride": model.encoder.stride,
-            "temperature": model.temperature,
-            "few_shot_weight": model.few_shot_weight,
-            "smoothing_sigma": model.smoothing_sigma,
-            "project_patches": model.encoder.project_patches,
-            "precision": model.precision,
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in model.options.values().items()},
             "graph_dtype": "float32",
         },
         version=__version__,
