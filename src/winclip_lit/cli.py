@@ -132,8 +132,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         flags, overrides = split_flags(hydra_overrides(args[1:]))
         sys.argv = [f"winclip-lit {_task_name}", *flags, *overrides, f"hydra.job.name={_task_name}"]
         _hydra_main(TASKS[_task_name][0])()
-    except user_errors() as error:
-        _report(error)
+    except Exception as error:  # not SystemExit: --help exits without importing what user_errors() imports
+        if isinstance(error, user_errors()):
+            _report(error)
+        raise
     if failed_jobs:
         names = ", ".join(Path(p).name for p in failed_jobs)
         print(f"winclip-lit {_task_name}: {len(failed_jobs)} job(s) failed: {names}", file=sys.stderr)
