@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
         ("bench_metrics.py", "AUPRO"),
         ("bench_evaluate.py", "start-up / model s/image"),
         ("bench_sweep.py", "sweep, feature cache (cold)"),
+        ("bench_pipeline.py", "loading + metrics:"),
         ("bench_export.py", "OpenVINO, int8 weights"),
     ],
 )

@@ -128,4 +128,6 @@ def test_cli_writes_the_files_and_reports_errors_in_one_line(tmp_path):
     failed = _cli(tmp_path, "shot=2", "dataset.root=/nonexistent")
     assert failed.returncode == 2
     lines = failed.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("winclip-lit export: error: shot.k=2 needs reference images")
+    assert len(lines) == 1 and lines[0].startswith(
+        "winclip-lit export: error: shot.k=2 needs reference images"
+    )

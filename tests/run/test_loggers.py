@@ -126,3 +126,28 @@ def test_results_artifact_holds_the_metrics_files(monkeypatch: pytest.MonkeyPatc
         (artifact,) = log_artifacts(loggers, "metrics-x", "results", files)
     assert artifact.type == "results" and sorted(artifact.manifest.entries) == ["metrics.json", "metrics.md"]
     assert log_artifacts([], "metrics-x", "results", files) == []
+
+
+def test_trainer_test_returns_the_category_metrics(tmp_path: Path, mvtec_args: list[str]) -> None:
+    """The module logs through Lightning: trainer.test returns <category>/<metric>, a CSV logger gets them."""
+    from winclip_lit.lit_module import WinCLIPModule
+    from winclip_lit.run.build import build_datamodule, build_metrics, build_model, build_trainer
+    from winclip_lit.run.setup import category_setup
+
+    cfg = make_config(*mvtec_args, "shot=1")
+    model = build_model(cfg)
+    datamodule = build_datamodule(cfg, model)
+    loggers = build_loggers(make_config("logger=csv"), RunContext(tmp_path, "evaluate"))
+    trainer = build_trainer(cfg, loggers=loggers)
+    module = WinCLIPModule(model, build_metrics(cfg, pixel=True))
+    datamodule.select("bottle")
+    module.prepare(category_setup("bottle", datamodule)[0])
+    (returned,) = trainer.test(module, datamodule=datamodule, verbose=False)
+    assert set(returned) == {f"bottle/{key}" for key in module.results}
+    for key, value in module.results.items():
+        assert returned[f"bottle/{key}"] == pytest.approx(value, abs=1e-6)
+    with logging_session(loggers):
+        pass
+    with (tmp_path / "csv" / "metrics.csv").open() as handle:
+        row = next(csv.DictReader(handle))
+    assert float(row["bottle/image_auroc"]) == pytest.approx(module.results["image_auroc"], abs=1e-6)
