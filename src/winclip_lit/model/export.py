@@ -136,6 +136,17 @@ def trace_onnx(model: WinCLIP, path: Path, opset: int = DEFAULT_OPSET) -> Path:
     return path
 
 
+def _prepare(
+    model: WinCLIP, path: str | Path, opset: int | None, file_format: str, *packages: str
+) -> tuple[Path, int]:
+    """Check the model, the target and the optional packages of an export; returns the path and opset."""
+    path = Path(path).expanduser()
+    _check(model, path, file_format)
+    _require("onnx", "onnxscript", *packages)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path, DEFAULT_OPSET if opset is None else int(opset)
+
+
 def export_onnx(model: WinCLIP, path: str | Path, opset: int | None = None, int8: bool = False) -> Path:
     """Export ``model`` for its current category as one ONNX file plus ``<file>.json``.
 
@@ -148,11 +159,7 @@ def export_onnx(model: WinCLIP, path: str | Path, opset: int | None = None, int8
     Returns:
         ``path``.
     """
-    path = Path(path).expanduser()
-    _check(model, path, "onnx")
-    _require("onnx", "onnxscript", *(("onnxruntime",) if int8 else ()))
-    opset = DEFAULT_OPSET if opset is None else int(opset)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path, opset = _prepare(model, path, opset, "onnx", *(("onnxruntime",) if int8 else ()))
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         graph = trace_onnx(model, Path(tmp) / "graph.onnx", opset)
         if int8:
@@ -179,11 +186,7 @@ def export_openvino(model: WinCLIP, path: str | Path, opset: int | None = None, 
     Returns:
         ``path``.
     """
-    path = Path(path).expanduser()
-    _check(model, path, "openvino")
-    _require("onnx", "onnxscript", "openvino")
-    opset = DEFAULT_OPSET if opset is None else int(opset)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path, opset = _prepare(model, path, opset, "openvino", "openvino")
     from winclip_lit.deploy.convert import onnx_to_openvino
     from winclip_lit.deploy.quantize import OPENVINO_WEIGHTS, compress_weights
 
