@@ -124,6 +124,8 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r".*Using `DistributedSampler` with the dataloaders.*")
     # Category metrics are synchronised by the metrics themselves before self.log (rank 0 logs them).
     warnings.filterwarnings("ignore", message=r".*when logging on epoch level in distributed setting.*")
+    # train's predict loop keeps each category's state in the module and returns nothing on purpose.
+    warnings.filterwarnings("ignore", message=r".*predict returned None.*")
     # Each category is one test epoch at step 0: loggers see one row per category, which is intended.
     warnings.filterwarnings("ignore", message=r".*The number of training batches.*")
 
