@@ -1,24 +1,16 @@
 """Two CPU processes with gloo: curves() gathers like compute(), with or without compute() first."""
 
-import socket
-
 import pytest
 import torch
 import torch.multiprocessing as mp
 from metrics_curves_ddp_worker import curves_of, worker
-from metrics_ddp_worker import N
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from metrics_ddp_worker import N, free_port
 
 
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     out = tmp_path_factory.mktemp("ddp_curves")
-    mp.start_processes(worker, args=(_free_port(), str(out)), nprocs=2, join=True, start_method="fork")
+    mp.start_processes(worker, args=(free_port(), str(out)), nprocs=2, join=True, start_method="fork")
     return [torch.load(out / f"rank{r}.pt") for r in range(2)]
 
 

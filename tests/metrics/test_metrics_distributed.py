@@ -4,24 +4,16 @@ The ranks are forked rather than spawned: a spawned child re-imports torch and t
 which takes about 20 s per process on a 2-core machine.
 """
 
-import socket
-
 import pytest
 import torch
 import torch.multiprocessing as mp
-from metrics_ddp_worker import PADDED, N, evaluate, worker
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from metrics_ddp_worker import PADDED, N, evaluate, free_port, worker
 
 
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
     out = tmp_path_factory.mktemp("ddp")
-    mp.start_processes(worker, args=(_free_port(), str(out)), nprocs=2, join=True, start_method="fork")
+    mp.start_processes(worker, args=(free_port(), str(out)), nprocs=2, join=True, start_method="fork")
     return [torch.load(out / f"rank{r}.pt") for r in range(2)]
 
 
