@@ -12,6 +12,7 @@ from PIL import Image
 from scipy import ndimage
 
 from winclip_lit.data.io import load_image
+from winclip_lit.files import write_atomic
 
 if TYPE_CHECKING:  # the PyTorch-free runtime (deploy) draws its overlays here too
     import torch
@@ -67,7 +68,5 @@ def panel(
 
 
 def save_panel(path: Path, picture: np.ndarray) -> Path:
-    """Write a panel as PNG."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(picture).save(path)
-    return path
+    """Write a panel as PNG, atomically (a kill never leaves half a picture)."""
+    return write_atomic(path, lambda handle: Image.fromarray(picture).save(handle, format="PNG"))
