@@ -3,6 +3,7 @@ dependencies are not extras, and the data/metrics packages are cheap to import."
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -121,6 +122,8 @@ def test_a_run_imports_only_what_it_uses(tmp_path: Path) -> None:
     )
     env = {**os.environ, "WANDB_MODE": "disabled"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr  # the run itself must succeed, not only import
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["mean"]
     assert "LOADED ['matplotlib', 'open_clip']" in out.stdout, out.stdout + out.stderr
     help_code = (
         "import sys\nfrom winclip_lit.cli import main\ntry:\n    main(['evaluate', '--help'])\n"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -48,15 +49,32 @@ def one_line(error: BaseException) -> str:
     if hasattr(cause, "full_key") and getattr(cause, "msg", None) and "full_key" not in message:
         message = f"{cause.full_key}: {cause.msg}"
     message = " ".join(message.split())
+    shot = re.search(r"Could not find 'shot/([^']+)'", message)
+    if shot:
+        message += f" (for {shot.group(1)} reference images per category pass shot.k={shot.group(1)})"
     return message or type(error).__name__
+
+
+def _report_line(line: str, error: BaseException) -> NoReturn:
+    """Print ``line`` as the error of this command and exit with status 2 (or re-raise in debug mode)."""
+    if os.environ.get(_DEBUG_ENV) == "1":
+        raise error
+    print(f"winclip-lit {_task_name}: error: {line}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def _report(error: BaseException) -> NoReturn:
     """Print a user error as one line and exit with status 2 (or re-raise in debug mode)."""
-    if os.environ.get(_DEBUG_ENV) == "1":
-        raise error
-    print(f"winclip-lit {_task_name}: error: {one_line(error)}", file=sys.stderr)
-    raise SystemExit(2)
+    _report_line(one_line(error), error)
+
+
+def unknown_task(name: str) -> str:
+    """One line naming an unknown task and the closest known one."""
+    import difflib
+
+    close = difflib.get_close_matches(name, TASKS, n=1)
+    hint = f"; did you mean `winclip-lit {close[0]}`?" if close else f"; use one of {', '.join(TASKS)}"
+    return f"unknown task '{name}'{hint}"
 
 
 def _task(name: str) -> Any:
@@ -72,7 +90,7 @@ def run_task(cfg: DictConfig) -> Any:
     """
     from winclip_lit.config.validate import validate
     from winclip_lit.run.context import console, hydra_context
-    from winclip_lit.run.errors import user_errors
+    from winclip_lit.run.errors import environment_failure, user_errors
     from winclip_lit.run.imports import blocked_imports, unused_packages
     from winclip_lit.run.outputs import record_failure
 
@@ -83,13 +101,18 @@ def run_task(cfg: DictConfig) -> Any:
                 validate(cfg)
             result = _task(_task_name)(cfg, run)
     except Exception as error:
+        environment = environment_failure(error, _task_name, run.output_dir)
         if not run.multirun:
+            if environment:
+                _report_line(environment, error)
             if isinstance(error, user_errors()):
                 _report(error)
             error.add_note("winclip-lit: this looks like a bug; please report it with this traceback")
             raise
         record_failure(run.output_dir, error, traceback.format_exc())
-        line = one_line(error) if isinstance(error, user_errors()) else f"{type(error).__name__}: {error}"
+        line = environment or (
+            one_line(error) if isinstance(error, user_errors()) else f"{type(error).__name__}: {error}"
+        )
         console.print(f"job {run.output_dir.name} failed: {line} (details in {run.output_dir}/FAILED)")
         return float("nan") if cfg.get("optimized_metric") else None
     metric = cfg.get("optimized_metric")
@@ -115,12 +138,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     global _task_name
     from winclip_lit.config.hydra_setup import prepare_hydra
     from winclip_lit.run.argv import hydra_overrides, split_flags
-    from winclip_lit.run.outputs import failed_jobs
+    from winclip_lit.run.outputs import RunRefused, failed_jobs
 
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help") or args[0] not in TASKS:
+    if not args or args[0] in ("-h", "--help"):
         print(USAGE, file=sys.stderr)
-        raise SystemExit(0 if args and args[0] in ("-h", "--help") else 2)
+        raise SystemExit(0 if args else 2)
+    if args[0] not in TASKS:
+        print(f"winclip-lit: error: {unknown_task(args[0])}", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
+        raise SystemExit(2)
     _task_name = args[0]
     if os.environ.get("HYDRA_FULL_ERROR") == "1":
         os.environ[_DEBUG_ENV] = "1"
@@ -132,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         flags, overrides = split_flags(hydra_overrides(args[1:]))
         sys.argv = [f"winclip-lit {_task_name}", *flags, *overrides, f"hydra.job.name={_task_name}"]
         _hydra_main(TASKS[_task_name][0])()
+    except RunRefused as refused:  # raised before Hydra writes into the folder
+        _report(refused.error)
     except Exception as error:  # not SystemExit: --help exits without importing what user_errors() imports
         if isinstance(error, user_errors()):
             _report(error)

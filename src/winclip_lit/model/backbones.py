@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,11 @@ TINY_MODEL_NAME = "winclip-tiny-vit"
 """A 2-layer, 64-wide, 64 px ViT/8 CLIP registered with open_clip; random weights, no download (tests, smoke runs)."""
 
 
+AUTO_PRETRAINED = "auto"
+"""``pretrained`` default of :func:`load_backbone`: the paper's tag for the paper's model, none for a model
+without published weights (the tiny test ViT), else an error listing the model's tags."""
+
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 _CONFIG_DIR = Path(__file__).parent / "model_configs"
 _SCHEMAS = ("hf-hub:", "local-dir:")
 
@@ -70,6 +76,65 @@ def _check_model_name(model_name: str) -> None:
         )
 
 
+def resolve_pretrained(model_name: str, pretrained: str | None) -> str | None:
+    """The weights :data:`AUTO_PRETRAINED` stands for (other values are returned as they are).
+
+    Raises:
+        WeightsUnavailableError: ``auto`` for a model that has several tags but is not the paper's.
+    """
+    if pretrained != AUTO_PRETRAINED:
+        return pretrained
+    if model_name == DEFAULT_MODEL_NAME:
+        return DEFAULT_PRETRAINED
+    tags = [] if model_name.startswith(_SCHEMAS) else open_clip.list_pretrained_tags_by_model(model_name)
+    if not tags:
+        return None
+    raise WeightsUnavailableError(
+        f"{model_name} has several pretrained weights; choose one: {', '.join(tags)} (or None for random "
+        "weights, or a local open_clip weights file)"
+    )
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hugging Face hub answers a TCP connection within ``timeout`` seconds.
+
+    With a proxy configured a direct connection proves nothing, so the hub is assumed reachable.
+    """
+    if any(os.environ.get(name) for name in _PROXY_VARIABLES):
+        return True
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    endpoint = urlparse(constants.ENDPOINT)
+    host = endpoint.hostname or "huggingface.co"
+    port = endpoint.port or (80 if endpoint.scheme == "http" else 443)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def offline_unless_reachable(pretrained: str | None) -> Iterator[bool]:
+    """Use only cached hub files while a tag's weights would be downloaded and the hub cannot be reached.
+
+    Without this, an offline machine spends about 50 s in the hub client's retries before failing; in
+    offline mode a cached file loads and a missing one fails at once. Yields whether offline mode was forced.
+    """
+    from huggingface_hub import constants
+
+    if not pretrained or os.path.isfile(pretrained) or constants.HF_HUB_OFFLINE or hub_reachable():
+        yield False
+        return
+    constants.HF_HUB_OFFLINE = True  # read at call time by huggingface_hub (what HF_HUB_OFFLINE=1 sets)
+    try:
+        yield True
+    finally:
+        constants.HF_HUB_OFFLINE = False
+
+
 def _check_pretrained(model_name: str, pretrained: str) -> None:
     if model_name.startswith(_SCHEMAS) or os.path.isfile(pretrained):
         return
@@ -80,11 +145,11 @@ def _check_pretrained(model_name: str, pretrained: str) -> None:
         (".pt", ".pth", ".bin", ".safetensors")
     )
     if looks_like_path:
-        raise WeightsUnavailableError(f"Checkpoint file '{pretrained}' does not exist; check the path.")
-    raise WeightsUnavailableError(
-        f"Unknown pretrained tag '{pretrained}' for {model_name}; known tags: {', '.join(tags) or 'none'} "
-        "(or pass a local checkpoint path)."
-    )
+        reason = f"open_clip weights file '{pretrained}' does not exist"
+        raise WeightsUnavailableError(f"{reason}; check the path.", reason)
+    known = f"known tags: {', '.join(tags)}" if tags else "it has no published weights (use None)"
+    reason = f"unknown pretrained tag '{pretrained}' for {model_name}; {known}"
+    raise WeightsUnavailableError(f"{reason} (or pass a local open_clip weights file).", reason)
 
 
 _INITS = (
@@ -162,7 +227,7 @@ def _one_line(error: BaseException) -> str:
 
 def load_backbone(
     model_name: str = DEFAULT_MODEL_NAME,
-    pretrained: str | None = DEFAULT_PRETRAINED,
+    pretrained: str | None = AUTO_PRETRAINED,
     cache_dir: str | None = None,
     device: str | torch.device = "cpu",
 ) -> Backbone:
@@ -171,8 +236,9 @@ def load_backbone(
     Args:
         model_name: open_clip model name (``ViT-B-16-plus-240``), ``hf-hub:org/repo``, ``local-dir:/path``,
             or :data:`TINY_MODEL_NAME`.
-        pretrained: open_clip pretrained tag (``laion400m_e31``), a local checkpoint file, or None for random
-            weights.
+        pretrained: open_clip pretrained tag (``laion400m_e31``), a local open_clip weights file (not a
+            ``winclip-lit train`` checkpoint), None for random weights, or ``auto``
+            (:func:`resolve_pretrained`: the paper's tag for the paper's model, none for the tiny test ViT).
         cache_dir: Where open_clip caches downloaded weights (default: the Hugging Face hub cache).
         device: Device to place the model on.
 
@@ -182,10 +248,15 @@ def load_backbone(
     """
     register_model_configs()
     _check_model_name(model_name)
+    pretrained = resolve_pretrained(model_name, pretrained)
     if pretrained:
         _check_pretrained(model_name, str(pretrained))
+    offline = False
     try:
-        with skipped_init() if pretrained else contextlib.nullcontext():
+        with (
+            offline_unless_reachable(pretrained) as offline,
+            skipped_init() if pretrained else contextlib.nullcontext(),
+        ):
             model = open_clip.create_model(
                 model_name, pretrained=pretrained or None, device=device, cache_dir=cache_dir
             )
@@ -193,10 +264,16 @@ def load_backbone(
         if not is_weights_problem(error, pretrained):
             raise
         cache = cache_dir or os.environ.get("HF_HUB_CACHE") or "~/.cache/huggingface/hub"
+        reason = (
+            f"no network (the model hub cannot be reached) and weights '{pretrained}' for {model_name} "
+            f"are not in the cache ({cache})"
+            if offline
+            else f"could not load weights '{pretrained}' for {model_name}: {_one_line(error)}"
+        )
         raise WeightsUnavailableError(
-            f"Could not load weights '{pretrained}' for {model_name}: {_one_line(error)} -- on a machine "
-            f"without network, download them once elsewhere into the cache ({cache}) or pass a local "
-            "checkpoint file as pretrained=/path/to/open_clip_pytorch_model.bin"
+            f"{reason} -- download them once where there is network (into that cache) or pass a local "
+            "open_clip weights file as pretrained=/path/to/open_clip_model.bin",
+            reason,
         ) from error
     model.eval()
     model.requires_grad_(False)

@@ -10,7 +10,16 @@ class UnsupportedBackboneError(WinCLIPError, ValueError):
 
 
 class WeightsUnavailableError(WinCLIPError, RuntimeError):
-    """Pretrained weights could not be loaded (offline, not cached, or a bad checkpoint path)."""
+    """Pretrained weights could not be loaded (offline, not cached, or a bad checkpoint path).
+
+    Attributes:
+        reason: What went wrong, without advice (callers with other vocabularies, such as the command's
+            config keys, add their own).
+    """
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class IncompatibleStateError(WinCLIPError, ValueError):

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from winclip_lit.model.backbones import DEFAULT_MODEL_NAME, DEFAULT_PRETRAINED, load_backbone
+from winclip_lit.model.backbones import AUTO_PRETRAINED, DEFAULT_MODEL_NAME, load_backbone
 from winclip_lit.model.encoder import WindowEncoder
 from winclip_lit.model.errors import IncompatibleStateError
 from winclip_lit.model.features import ImageFeatures
@@ -172,7 +172,7 @@ class WinCLIP(nn.Module):
     def from_pretrained(
         cls,
         model_name: str = DEFAULT_MODEL_NAME,
-        pretrained: str | None = DEFAULT_PRETRAINED,
+        pretrained: str | None = AUTO_PRETRAINED,
         cache_dir: str | None = None,
         device: str | torch.device = "cpu",
         **options: Any,
@@ -181,7 +181,9 @@ class WinCLIP(nn.Module):
 
         Args:
             model_name: open_clip model name, ``hf-hub:org/repo`` or ``local-dir:/path``.
-            pretrained: open_clip pretrained tag, a local checkpoint file, or None for random weights.
+            pretrained: open_clip pretrained tag, a local open_clip weights file (not a ``winclip-lit train``
+                checkpoint: load those with ``ckpt_path``), None for random weights; by default the
+                paper's tag for the paper's model and none for ``TINY_MODEL_NAME``.
             cache_dir: Weights cache directory.
             device: Device of the model.
             **options: Any :class:`WinCLIP` constructor option (scales, temperature, prompts, ...).
@@ -190,7 +192,11 @@ class WinCLIP(nn.Module):
         options.setdefault("mean", backbone.mean)
         options.setdefault("std", backbone.std)
         model = cls(
-            backbone.model, backbone.tokenizer, model_name=model_name, pretrained=pretrained, **options
+            backbone.model,
+            backbone.tokenizer,
+            model_name=model_name,
+            pretrained=backbone.pretrained,
+            **options,
         )
         return model.to(device)
 

@@ -36,9 +36,17 @@ def _load_backbone(
     import torch
 
     from winclip_lit.model.backbones import load_backbone
+    from winclip_lit.model.errors import WeightsUnavailableError
 
     torch.manual_seed(torch_seed)
-    return load_backbone(model_name, pretrained, cache_dir=cache_dir, device="cpu"), {}
+    try:
+        return load_backbone(model_name, pretrained, cache_dir=cache_dir, device="cpu"), {}
+    except WeightsUnavailableError as error:
+        raise WeightsUnavailableError(
+            f"{error.reason} -- pass backbone.pretrained=/path/to/open_clip_weights.bin (an open_clip weights "
+            "file), or backbone=tiny_random for an offline smoke run",
+            error.reason,
+        ) from error
 
 
 def build_model(cfg: DictConfig) -> WinCLIP:

@@ -38,7 +38,12 @@ def _clean(metrics: dict[str, float]) -> dict[str, float | None]:
 
 
 def _summary(metrics: dict[str, float | None]) -> str:
-    return ", ".join(f"{METRIC_LABELS[k]} {percent(metrics.get(k))}" for k in SUMMARY_KEYS if k in metrics)
+    """``image AUROC 97.3%, ...``: the headline metrics in percent."""
+    parts = []
+    for key in (k for k in SUMMARY_KEYS if k in metrics):
+        value = metrics.get(key)
+        parts.append(f"{METRIC_LABELS[key]} {percent(value)}{'' if value is None else '%'}")
+    return ", ".join(parts)
 
 
 def finished_categories(output_dir: Path, setting: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -110,16 +115,6 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
             module.sample_indices = choose_indices(datamodule.test_records(category), module.num_samples)
             trainer.test(module, datamodule=datamodule, verbose=False)
             results[category] = _clean(module.results)
-            if rank0:
-                show_category(
-                    category,
-                    module,
-                    run.output_dir,
-                    loggers,
-                    int(dashboard.get("max_curve_points", 1000)),
-                    bool(dashboard.get("figures", True)),
-                    float(cfg.predict.threshold),
-                )
             throughput[category] = len(datamodule.test_dataset) / max(module.seconds, 1e-9)
             if rank0:
                 append_line(
@@ -138,6 +133,15 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
                 console.print(
                     f"{category}: {_summary(results[category])} "
                     f"({len(datamodule.test_dataset)} images, {throughput[category]:.3g} images/s)"
+                )
+                show_category(
+                    category,
+                    module,
+                    run.output_dir,
+                    loggers,
+                    int(dashboard.get("max_curve_points", 1000)),
+                    bool(dashboard.get("figures", True)),
+                    float(cfg.predict.threshold),
                 )
         if not rank0:
             return None
