@@ -41,7 +41,8 @@ def test_an_explicit_folder_with_results_is_refused_unless_resuming(tmp_path: Pa
     with pytest.raises(ConfigError, match=r"already holds results \(metrics.json\).*resume=true"):
         guard_folder(cfg, "hydra.run.dir")
     assert (run_dir / "metrics.json").read_text() == "{}"
-    guard_folder(make_config(f"hydra.run.dir={run_dir}", "resume=true", hydra=True), "hydra.run.dir")
+    resumed = make_config(f"hydra.run.dir={run_dir}", "resume=true", "hydra.job.name=evaluate", hydra=True)
+    guard_folder(resumed, "hydra.run.dir")
 
 
 def test_an_unwritable_output_folder_fails_before_the_run(tmp_path: Path) -> None:

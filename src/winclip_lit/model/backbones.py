@@ -265,14 +265,14 @@ def load_backbone(
             raise
         cache = cache_dir or os.environ.get("HF_HUB_CACHE") or "~/.cache/huggingface/hub"
         reason = (
-            f"no network (the model hub cannot be reached) and weights '{pretrained}' for {model_name} "
+            f"No network (the model hub cannot be reached) and weights '{pretrained}' for {model_name} "
             f"are not in the cache ({cache})"
             if offline
-            else f"could not load weights '{pretrained}' for {model_name}: {_one_line(error)}"
+            else f"Could not load weights '{pretrained}' for {model_name}: {_one_line(error)}"
         )
         raise WeightsUnavailableError(
-            f"{reason} -- download them once where there is network (into that cache) or pass a local "
-            "open_clip weights file as pretrained=/path/to/open_clip_model.bin",
+            f"{reason} -- on a machine without network, download them once elsewhere into the cache "
+            f"({cache}) or pass a local open_clip weights file as pretrained=/path/to/open_clip_model.bin",
             reason,
         ) from error
     model.eval()
