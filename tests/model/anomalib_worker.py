@@ -31,7 +31,7 @@ def _import_anomalib():
     try:
         from anomalib.data.utils import read_image
         from anomalib.models.image.winclip import WinClip, torch_model
-    except Exception as exc:  # noqa: BLE001 - any import failure means this env cannot run anomalib
+    except Exception as exc:  # any import failure means this env cannot run anomalib
         _unusable(f"cannot import anomalib's WinCLIP: {type(exc).__name__}: {exc}")
     try:
         versions = version("anomalib"), version("open_clip_torch")

@@ -259,7 +259,7 @@ def run_real_anomalib(python: str, tmp_path: Path, test: list[Path], reference: 
         },
         request,
     )
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": ""}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"HF_HUB_OFFLINE": "1"}
     done = subprocess.run(
         [python, anomalib_worker.__file__, str(request), str(output)], env=env, capture_output=True, text=True
     )
