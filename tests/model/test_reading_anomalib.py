@@ -10,14 +10,20 @@ the cross-scale harmonic mean, unclamped association scores and bilinear upsampl
 float tensors and resized by torchvision's tensor resize, as anomalib's pre-processor does. Our model is
 built from the composed ``reading=anomalib`` config on the tiny backbone.
 
-The slow test at the end runs the real anomalib (when it is importable with an open_clip it supports,
-e.g. in a throwaway environment: see docs/fidelity.md) against our model.
+The slow test at the end runs the real anomalib 2.7.0 against our model, in a subprocess with the python
+of a second environment (``$WINCLIP_ANOMALIB_PYTHON``, built by ``.ci/anomalib-env``; anomalib needs an
+open_clip older than the project's), exchanging tensors through a temporary file (anomalib_worker.py). It
+skips, saying why, when that environment is not there.
 """
 
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+from pathlib import Path
 
+import anomalib_worker
 import numpy as np
 import open_clip
 import pytest
@@ -33,6 +39,7 @@ from winclip_lit import TINY_MODEL_NAME, WinCLIP
 from winclip_lit.config import CONFIG_DIR
 from winclip_lit.config.hydra_setup import prepare_hydra
 from winclip_lit.config.validate import model_options
+from winclip_lit.model.backbones import _CONFIG_DIR as MODEL_CONFIGS  # the tiny model's config
 
 # anomalib 2.7.0 prompting.py, as data (read from the release).
 NORMAL = [
@@ -222,49 +229,69 @@ def test_reading_paper_differs_from_anomalib(sequence_first_clip):
     assert (out.image_scores - scores).abs().max() > 1e-4
 
 
-def _anomalib_runnable() -> bool:
-    try:
-        from importlib.metadata import version
+ANOMALIB_PYTHON = "WINCLIP_ANOMALIB_PYTHON"
+HOW_TO_GET_IT = ".ci/run sets it; or run .ci/anomalib-env <the project's venv>, which builds that env and prints its python"
 
-        import anomalib.models.image.winclip.torch_model  # noqa: F401
-    except Exception:
-        return False
-    major, minor, patch = (int(p) for p in version("open_clip_torch").split(".")[:3])
-    return (major, minor, patch) < (2, 26, 1)
+
+def anomalib_python() -> str:
+    """The python of the anomalib 2.7.0 env (``$WINCLIP_ANOMALIB_PYTHON``), or skip saying why there is none."""
+    python = os.environ.get(ANOMALIB_PYTHON, "")
+    if not python:
+        pytest.skip(
+            f"{ANOMALIB_PYTHON} is not set: no python with anomalib 2.7.0 to compare against ({HOW_TO_GET_IT})"
+        )
+    if not os.access(python, os.X_OK):
+        pytest.skip(f"{ANOMALIB_PYTHON}={python} is not an executable python ({HOW_TO_GET_IT})")
+    return python
+
+
+def run_real_anomalib(python: str, tmp_path: Path, test: list[Path], reference: list[Path]) -> dict:
+    """anomalib_worker.py's output for these PNG files, run by ``python``; skips when that env is unusable."""
+    request, output = tmp_path / "request.pt", tmp_path / "anomalib.pt"
+    torch.save(
+        {
+            "model_configs": str(MODEL_CONFIGS),
+            "model_name": TINY_MODEL_NAME,
+            "size": 64,
+            "class_name": "metal_nut",
+            "test": [str(p) for p in test],
+            "reference": [str(p) for p in reference],
+        },
+        request,
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(
+        [python, anomalib_worker.__file__, str(request), str(output)], env=env, capture_output=True, text=True
+    )
+    if done.returncode == anomalib_worker.ENV_UNUSABLE:
+        pytest.skip(f"{ANOMALIB_PYTHON}: {done.stderr.strip().splitlines()[-1]} ({HOW_TO_GET_IT})")
+    assert done.returncode == 0, f"anomalib_worker.py failed:\n{done.stderr}"
+    return torch.load(output, weights_only=True)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _anomalib_runnable(), reason="needs anomalib 2.7.0 with open_clip < 2.26.1 installed")
-def test_reading_anomalib_equals_the_real_anomalib(tmp_path, monkeypatch):
-    from anomalib.data.utils import read_image
-    from anomalib.models.image.winclip import WinClip, torch_model
+def test_reading_anomalib_equals_the_real_anomalib(tmp_path):
+    """The real anomalib 2.7.0 (in its own env, open_clip 2.24) and ``reading=anomalib`` on the same PNG files
+    and the same random tiny CLIP: same pre-processed inputs, zero- and 2-shot image scores and maps."""
+    python = anomalib_python()
+    paths = {}
+    for name, pils in {"test": random_pils(5, 3), "ref": random_pils(6, 2)}.items():
+        paths[name] = [tmp_path / f"{name}{i}.png" for i in range(len(pils))]
+        for pil, path in zip(pils, paths[name], strict=True):
+            pil.save(path)
+    theirs = run_real_anomalib(python, tmp_path, paths["test"], paths["ref"])
 
-    # anomalib builds ViT-B-16-plus-240 with downloaded weights; point it at the tiny random model instead.
-    monkeypatch.setattr(torch_model, "BACKBONE", TINY_MODEL_NAME)
-    monkeypatch.setattr(torch_model, "PRETRAINED", None)
-    torch.manual_seed(0)
-    theirs = torch_model.WinClipModel(class_name="metal_nut").eval()
-    ours = ours_for(theirs.clip)
-    pre = WinClip.configure_pre_processor().transform
-    pre.transforms[0].size = [64, 64]  # the tiny model's input size instead of 240
+    clip = open_clip.create_model(TINY_MODEL_NAME, pretrained=None).eval()
+    clip.load_state_dict(theirs["state_dict"])  # strict: every weight of theirs, no other
+    ours = ours_for(clip)
+    x_test, x_ref = ([ours.transform(Image.open(p)) for p in paths[name]] for name in ("test", "ref"))
+    torch.testing.assert_close(torch.stack(x_test), theirs["test"], atol=1e-6, rtol=0)
+    torch.testing.assert_close(torch.stack(x_ref), theirs["reference"], atol=1e-6, rtol=0)
 
-    def load(pils, name):
-        paths = []
-        for i, pil in enumerate(pils):
-            paths.append(tmp_path / f"{name}{i}.png")
-            pil.save(paths[-1])
-        x_theirs = pre(torch.stack([read_image(p, as_tensor=True) for p in paths])).as_subclass(torch.Tensor)
-        x_ours = torch.stack([ours.transform(Image.open(p)) for p in paths])
-        return x_theirs, x_ours
-
-    x_theirs, x_ours = load(random_pils(5, 3), "test")
-    torch.testing.assert_close(x_ours, x_theirs, atol=1e-6, rtol=0)
-    for refs in (None, random_pils(6, 2)):
-        if refs is not None:
-            r_theirs, r_ours = load(refs, "ref")
-            theirs.setup(reference_images=r_theirs)
-            ours.set_reference_images(r_ours)
-        result = theirs(x_theirs)
-        out = ours(x_ours)
-        torch.testing.assert_close(out.image_scores, result.pred_score, atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(out.anomaly_maps, result.anomaly_map, atol=1e-5, rtol=1e-5)
+    for shots in ("zero_shot", "few_shot"):
+        if shots == "few_shot":
+            ours.set_reference_images(torch.stack(x_ref))
+        out = ours(torch.stack(x_test))
+        scores, maps = theirs[shots]
+        torch.testing.assert_close(out.image_scores, scores, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(out.anomaly_maps, maps, atol=1e-5, rtol=1e-5)
