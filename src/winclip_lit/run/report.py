@@ -175,7 +175,7 @@ def unfinished_jobs(root: Path) -> list[str]:
         if partial.is_file():
             notes.append(
                 f"unfinished {name}: {_finished_count(partial)} categories in {PARTIAL_FILE}, no metrics.json "
-                f"({reason}); finish it with its overrides and resume=true hydra.run.dir={job}"
+                f"({reason}); finish it with its overrides and resume=true hydra.run.dir='{job}'"
             )
         else:
             notes.append(f"skipped {name}: {reason}")
