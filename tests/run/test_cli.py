@@ -17,6 +17,7 @@ from winclip_lit.run.errors import ConfigError, user_errors
 
 CASES = {
     "report_without_runs": (["dir={tmp}"], "no metrics.json below"),
+    "report_without_dir": ([], "pass dir=<sweep or run folder>"),
     "unknown_option": (["backbone=vit_huge"], "Could not find 'backbone/vit_huge'"),
     "missing_root": (
         [*TINY, "dataset.root=/nonexistent/mvtec_anomaly_detection"],

@@ -89,7 +89,9 @@ def test_finished_categories_survive_a_crash_and_resume_skips_them(
     resumed = evaluate(make_config(*args, "resume=true"), run)
     assert resumed["categories"][CATEGORIES[0]] == first
     assert list(resumed["categories"]) == list(CATEGORIES)
-    with pytest.raises(ConfigError, match="holds results of another config"):
+    with pytest.raises(
+        ConfigError, match=r"holds results of another config \(model.temperature: 0.07 -> 0.5\)"
+    ):
         evaluate(make_config(*args, "resume=true", "model.temperature=0.5"), run)
 
 

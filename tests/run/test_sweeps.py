@@ -94,8 +94,6 @@ def test_console_script_command_expands_the_same_way(agent_dir: Path) -> None:
 
 
 def test_grid_sweep_runs_compose_with_the_config(agent_dir: Path) -> None:
-    if "seed" not in make_config():
-        pytest.skip("the top-level `seed` key of the sweep file is not in conf/config.yaml yet")
     sweep = load("grid_shot_seed_mvtec.yaml")
     for i, run in enumerate(grid_runs(sweep)):
         cfg = make_config(*hydra_overrides(agent_argv(sweep, run, f"g{i}")[1:]))

@@ -16,7 +16,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from winclip_lit.config.errors import ConfigError
-from winclip_lit.config.keys import setting_of
+from winclip_lit.config.keys import result_keys_of, setting_of
 from winclip_lit.files import append_line
 from winclip_lit.run.build import build_cache, build_datamodule, build_metrics, build_model, build_trainer
 from winclip_lit.run.checkpoint import with_checkpoint
@@ -27,10 +27,9 @@ from winclip_lit.run.devices import set_threads, wants_gpu
 from winclip_lit.run.distributed import gpu_slot, launch
 from winclip_lit.run.loggers import build_loggers, log_artifacts, log_config, log_mean, logging_session
 from winclip_lit.run.setup import category_setup
-from winclip_lit.run.tables import METRIC_LABELS, percent, write_results
+from winclip_lit.run.tables import METRIC_LABELS, PARTIAL_FILE, percent, write_results
 
 SUMMARY_KEYS = ("image_auroc", "pixel_auroc", "pixel_aupro")
-PARTIAL_FILE = "metrics.partial.jsonl"
 
 
 def _clean(metrics: dict[str, float]) -> dict[str, float | None]:
@@ -44,6 +43,13 @@ def _summary(metrics: dict[str, float | None]) -> str:
         value = metrics.get(key)
         parts.append(f"{METRIC_LABELS[key]} {percent(value)}{'' if value is None else '%'}")
     return ", ".join(parts)
+
+
+def differing_keys(saved: dict[str, Any], setting: dict[str, Any]) -> str:
+    """``key: saved value -> current value`` for every result-defining key that differs ("" when none)."""
+    current = json.loads(json.dumps(setting, default=str))
+    keys = sorted(k for k in saved.keys() | current.keys() if saved.get(k, "-") != current.get(k, "-"))
+    return ", ".join(f"{k}: {saved.get(k, '-')} -> {current.get(k, '-')}" for k in keys)
 
 
 def finished_categories(output_dir: Path, setting: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -62,10 +68,11 @@ def finished_categories(output_dir: Path, setting: dict[str, Any]) -> dict[str, 
             raise ConfigError(
                 f"{path}:{number} is not a results line; delete that line or the file"
             ) from None
-        if entry.get("setting") != json.loads(json.dumps(setting, default=str)):
+        differing = differing_keys(result_keys_of(entry.get("setting") or {}), setting)
+        if differing:
             raise ConfigError(
-                f"resume=true: {path} holds results of another config; resume with the same settings or "
-                "choose a new hydra.run.dir"
+                f"resume=true: {path} holds results of another config ({differing}); resume with the same "
+                "settings or choose a new hydra.run.dir"
             )
         done[category] = entry
     return done

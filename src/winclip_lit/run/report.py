@@ -13,10 +13,10 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from winclip_lit.config.errors import ConfigError
-from winclip_lit.config.keys import SEED_KEY, flatten, setting_of
+from winclip_lit.config.keys import LOCATION_KEYS, SEED_KEY, flatten, setting_of
 from winclip_lit.run.context import console
 from winclip_lit.run.outputs import FAILED_FILE
-from winclip_lit.run.tables import METRIC_LABELS, markdown, write_table
+from winclip_lit.run.tables import METRIC_LABELS, PARTIAL_FILE, markdown, write_table
 
 PAPER: dict[tuple[str, int], dict[str, float]] = {
     ("mvtec", 0): {
@@ -97,20 +97,49 @@ def paper_setting(dataset: str, shots: int) -> dict[str, Any]:
 
 @dataclass
 class Group:
-    """The runs of one setting (differing only in seed)."""
+    """The runs of one setting (differing only in seed and in keys that change no result)."""
 
     setting: dict[str, Any]
     seeds: list[Any] = field(default_factory=list)
     means: list[Mapping[str, float | None]] = field(default_factory=list)
     paper_row: str | None = None
     paper: dict[str, float] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    configs: list[dict[str, Any]] = field(default_factory=list)
 
-    def stats(self, key: str) -> tuple[float, float] | None:
-        """Mean and sample std (0 for one run) of a metric in percent over the seeds."""
+    def stats(self, key: str) -> tuple[float, float | None] | None:
+        """Mean and sample std (None for one run) of a metric in percent over the seeds."""
         values = [100.0 * m[key] for m in self.means if m.get(key) is not None]
         if len(values) != len(self.means) or not values:
             return None
-        return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+        return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None
+
+    def repeated_seeds(self) -> list[str]:
+        """One line per seed that this group holds more than once, naming the keys its runs differ in."""
+        notes = []
+        for seed in dict.fromkeys(self.seeds):
+            runs = [i for i, s in enumerate(self.seeds) if s == seed]
+            if len(runs) < 2:
+                continue
+            flat = [self.configs[i] for i in runs]
+            keys = sorted({k for config in flat for k in config})
+            differing = [k for k in keys if len({json.dumps(c.get(k), default=str) for c in flat}) > 1]
+            what = (
+                f"they differ only in {', '.join(differing)}, which change no result"
+                if differing
+                else "their configs are identical"
+            )
+            files = ", ".join(str(self.files[i].parent) for i in runs)
+            notes.append(f"seed {seed} appears {len(runs)} times ({files}); {what}")
+        return notes
+
+
+def cell(stats: tuple[float, float | None] | None) -> str:
+    """``mean ± std`` in percent with one decimal; ``mean ± –`` for a single seed, ``-`` without values."""
+    if stats is None:
+        return "-"
+    mean, std = stats
+    return f"{mean:.1f} ± {'–' if std is None else f'{std:.1f}'}"
 
 
 def find_results(root: Path) -> list[Path]:
@@ -118,18 +147,38 @@ def find_results(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("metrics.json") if ".ddp" not in p.parts)
 
 
+def _finished_count(partial: Path) -> int:
+    """How many categories ``metrics.partial.jsonl`` holds (unreadable lines not counted)."""
+    categories = set()
+    for line in partial.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            categories.add(json.loads(line)["category"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return len(categories)
+
+
 def unfinished_jobs(root: Path) -> list[str]:
-    """Job folders below ``root`` that ran (``.hydra/``) but hold no metrics.json, with the reason."""
+    """Job folders below ``root`` that ran (``.hydra/`` or ``metrics.partial.jsonl``) but hold no
+    metrics.json, each as ``skipped <job>: <reason>`` or ``unfinished <job>: <what to do>``."""
     notes = []
-    for hydra_dir in sorted(root.rglob(".hydra")):
-        job = hydra_dir.parent
+    jobs = {p.parent for p in root.rglob(".hydra")} | {p.parent for p in root.rglob(PARTIAL_FILE)}
+    for job in sorted(j for j in jobs if ".ddp" not in j.parts):
         if (job / "metrics.json").exists() or job == root and find_results(root):
             continue
         failed = job / FAILED_FILE
         reason = (
             failed.read_text().splitlines()[0] if failed.is_file() else "no metrics.json (failed or killed)"
         )
-        notes.append(f"{job.relative_to(root) if job != root else job}: {reason}")
+        name = job.relative_to(root) if job != root else job
+        partial = job / PARTIAL_FILE
+        if partial.is_file():
+            notes.append(
+                f"unfinished {name}: {_finished_count(partial)} categories in {PARTIAL_FILE}, no metrics.json "
+                f"({reason}); finish it with its overrides and resume=true hydra.run.dir='{job}'"
+            )
+        else:
+            notes.append(f"skipped {name}: {reason}")
     return notes
 
 
@@ -157,6 +206,8 @@ def group_runs(files: Iterable[Path]) -> tuple[list[Group], list[str]]:
         group = groups.setdefault(key, Group(setting))
         group.seeds.append(_seed(data["config"]))
         group.means.append(mean)
+        group.files.append(path)
+        group.configs.append(flatten(config))
     return list(groups.values()), broken
 
 
@@ -171,8 +222,13 @@ def match_paper(groups: Sequence[Group]) -> None:
             continue
         if key not in presets:
             presets[key] = paper_setting(*key)
-        if group.setting == presets[key]:
+        if _without_locations(group.setting) == _without_locations(presets[key]):
             group.paper, group.paper_row = published
+
+
+def _without_locations(setting: Mapping[str, Any]) -> dict[str, Any]:
+    """A setting without the keys that only say where the data lives (a benchmark is its dataset.name)."""
+    return {k: v for k, v in setting.items() if k not in LOCATION_KEYS}
 
 
 def label(setting: Mapping[str, Any], varying: Sequence[str]) -> str:
@@ -190,8 +246,8 @@ def build_report(root: Path) -> tuple[list[str], list[list[str]]]:
     if not files:
         raise ConfigError(f"no metrics.json below {root}; point report.py dir=... at a run or sweep folder")
     groups, broken = group_runs(files)
-    for note in [*broken, *unfinished_jobs(root)]:
-        console.print(f"report: skipped {note}")
+    for note in [*(f"skipped {b}" for b in broken), *unfinished_jobs(root)]:
+        console.print(f"report: {note}")
     if not groups:
         raise ConfigError(f"no readable metrics.json below {root}")
     match_paper(groups)
@@ -199,16 +255,18 @@ def build_report(root: Path) -> tuple[list[str], list[list[str]]]:
     varying = [k for k in keys if len({json.dumps(g.setting.get(k), default=str) for g in groups}) > 1]
     if "dataset.name" in varying:  # the other dataset keys follow from the dataset
         varying = [k for k in varying if k == "dataset.name" or not k.startswith("dataset.")]
+    for group in groups:
+        for note in group.repeated_seeds():
+            console.print(f"report: warning: setting {label(group.setting, varying)} holds {note}")
     header = ["setting", "seeds", *(METRIC_LABELS[k] for k in METRIC_KEYS), "published (in brackets)"]
     rows = []
     for group in groups:
         cells = []
         for key in METRIC_KEYS:
-            stats = group.stats(key)
-            cell = "-" if stats is None else f"{stats[0]:.1f} ± {stats[1]:.1f}"
+            text = cell(group.stats(key))
             if key in group.paper:
-                cell += f" ({group.paper[key]:.1f})"
-            cells.append(cell)
+                text += f" ({group.paper[key]:.1f})"
+            cells.append(text)
         seeds = ",".join(str(s) for s in group.seeds)
         rows.append([label(group.setting, varying), seeds, *cells, group.paper_row or "-"])
     return header, rows
@@ -246,4 +304,8 @@ def report(root: str | Path, output_dir: str | Path | None = None, figures: bool
 
 def report_task(cfg: Any, run: Any) -> Path:
     """The ``report`` task of the command line (``dir``, ``output_dir``, ``figures``)."""
+    if OmegaConf.is_missing(cfg, "dir") or not cfg.dir:
+        raise ConfigError(
+            "report needs a folder: pass dir=<sweep or run folder>, e.g. dir=outputs/evaluate-multirun/<date_time>"
+        )
     return report(cfg.dir, cfg.output_dir, bool(cfg.get("figures", True)))

@@ -11,6 +11,9 @@ from typing import Any
 
 from winclip_lit.files import atomic_open, write_text
 
+PARTIAL_FILE = "metrics.partial.jsonl"
+"""One JSON line per finished category of an evaluation; a folder with it but no metrics.json is unfinished."""
+
 METRIC_LABELS = {
     "image_auroc": "image AUROC",
     "image_ap": "image AP",
