@@ -4,11 +4,14 @@ See docs/metrics.md for the definitions, modes, memory figures and DDP behaviour
 """
 
 from winclip_lit.metrics.aupro import AUPRO
-from winclip_lit.metrics.classification import AUROC, AveragePrecision, F1Max
+from winclip_lit.metrics.classification import AUROC, AveragePrecision, F1Max, TNRAtFNR, TPRAtFPR
 from winclip_lit.metrics.collection import (
     DEFAULT_MAX_EXACT_GB,
     EXACT_BYTES_PER_PIXEL,
+    HEADLINE_KEYS,
+    MAD_KEY,
     METRIC_KEYS,
+    OPERATOR_KEYS,
     AnomalyMetrics,
     BinnedFallbackWarning,
     make_metric_collections,
@@ -28,5 +31,10 @@ __all__ = [
     "AveragePrecision",
     "BinnedFallbackWarning",
     "F1Max",
+    "HEADLINE_KEYS",
+    "MAD_KEY",
+    "OPERATOR_KEYS",
+    "TNRAtFNR",
+    "TPRAtFPR",
     "make_metric_collections",
 ]
