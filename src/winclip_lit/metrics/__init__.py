@@ -17,6 +17,7 @@ from winclip_lit.metrics.collection import (
     make_metric_collections,
 )
 from winclip_lit.metrics.curves import CURVE_KEYS, CURVE_TITLES, Curve
+from winclip_lit.metrics.thresholds import Rates, conformal_threshold, f1_threshold, rates_at
 
 __all__ = [
     "AUPRO",
@@ -36,5 +37,9 @@ __all__ = [
     "OPERATOR_KEYS",
     "TNRAtFNR",
     "TPRAtFPR",
+    "Rates",
+    "conformal_threshold",
+    "f1_threshold",
     "make_metric_collections",
+    "rates_at",
 ]
