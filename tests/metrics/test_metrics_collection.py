@@ -9,7 +9,14 @@ from metrics_data import blob_data
 from metrics_oracles import oracle_aupro
 from torch import nn
 
-from winclip_lit.metrics import METRIC_KEYS, AnomalyMetrics, make_metric_collections
+from winclip_lit.metrics import (
+    HEADLINE_KEYS,
+    MAD_KEY,
+    METRIC_KEYS,
+    OPERATOR_KEYS,
+    AnomalyMetrics,
+    make_metric_collections,
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +39,7 @@ def test_keys_reset_and_module(data: tuple[torch.Tensor, ...]) -> None:
     assert metrics.compute() == first
     image_only = AnomalyMetrics(pixel=False)
     image_only.update(*data[:2])
-    assert tuple(image_only.compute()) == METRIC_KEYS[:3]
+    assert tuple(image_only.compute()) == (*HEADLINE_KEYS[:3], *OPERATOR_KEYS)  # no pixel metrics, no mad
 
 
 @pytest.mark.parametrize("mode", ["exact", "binned"])
@@ -56,7 +63,9 @@ def test_collections_equal_anomaly_metrics_and_share_pixel_state(data: tuple[tor
     image.update(*data[:2])
     pixel.update(*data[2:])
     raw = {k: v.item() for k, v in {**image.compute(), **pixel.compute()}.items()}
-    assert raw == pytest.approx(metrics.compute(), abs=1e-12)
+    assert set(raw) == set(METRIC_KEYS) - {MAD_KEY}
+    expected = {k: v for k, v in metrics.compute().items() if k != MAD_KEY}  # mad is no raw metric
+    assert raw == pytest.approx(expected, abs=1e-12)
     assert len(pixel.compute_groups) == 1
 
 

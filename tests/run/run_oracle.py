@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
+from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
 from winclip_lit import WinCLIP
 
@@ -45,6 +45,21 @@ def aupro(masks: np.ndarray, maps: np.ndarray, fpr_limit: float = 0.3) -> float:
         t = (fpr_limit - fpr[j - 1]) / (fpr[j] - fpr[j - 1])
         x, y = np.r_[x, fpr_limit], np.r_[y, pro[j - 1] + t * (pro[j] - pro[j - 1])]
     return float(np.trapezoid(y, x) / fpr_limit)
+
+
+def operating_points(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+    """TPR at FPR <= 1 % / 5 % and TNR at FNR <= 1 % / 5 %: the best points of sklearn's full ROC curve,
+    the limits compared on counts (FP x 100 <= percent x negatives)."""
+    fpr, tpr, _ = roc_curve(labels, scores, drop_intermediate=False)
+    n_neg, n_pos = int((labels == 0).sum()), int((labels == 1).sum())
+    fp, tp = np.rint(fpr * n_neg), np.rint(tpr * n_pos)
+    out = {}
+    for percent in (1, 5):
+        out[f"image_tpr_fpr{percent}"] = float(tp[fp * 100 <= percent * n_neg].max() / n_pos)
+        out[f"image_tnr_fnr{percent}"] = float(
+            (n_neg - fp[(n_pos - tp) * 100 <= percent * n_pos]).max() / n_neg
+        )
+    return out
 
 
 def category_files(root: Path, category: str) -> tuple[list[Path], list[Path | None], list[int]]:
@@ -91,8 +106,9 @@ def evaluate_category(
 def oracle_metrics(
     labels: np.ndarray, scores: np.ndarray, masks: np.ndarray, maps: np.ndarray
 ) -> dict[str, float]:
-    """The seven metrics of a category by sklearn and the numpy AUPRO/F1-max oracles above."""
-    return {
+    """Every metric of a category by sklearn and the numpy AUPRO/F1-max oracles above: the seven headline
+    metrics, the operating points and mad (the mean of the seven)."""
+    headline = {
         "image_auroc": roc_auc_score(labels, scores),
         "image_ap": average_precision_score(labels, scores),
         "image_f1max": f1_max(labels, scores),
@@ -101,3 +117,4 @@ def oracle_metrics(
         "pixel_f1max": f1_max(masks.ravel(), maps.ravel()),
         "pixel_aupro": aupro(masks, maps),
     }
+    return {**headline, **operating_points(labels, scores), "mad": float(np.mean(list(headline.values())))}

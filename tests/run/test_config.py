@@ -21,6 +21,7 @@ GROUPS = (
     "dataset",
     "logger",
     "trainer",
+    "threshold",
     "experiment",
     "hparams_search",
 )

@@ -53,6 +53,8 @@ def test_tables_are_percent_with_one_decimal(shot2_run: Path) -> None:
     assert rows[0][0] == "category" and [r[0] for r in rows[1:]] == [*CATEGORIES, "mean"]
     assert rows[-1][1] == f"{100 * result['mean']['image_auroc']:.1f}"
     assert rows[1][7] == f"{100 * result['categories'][CATEGORIES[0]]['pixel_aupro']:.1f}"
+    assert rows[0][8:] == ["TPR@FPR1%", "TPR@FPR5%", "TNR@FNR1%", "TNR@FNR5%", "mAD"]
+    assert rows[-1][-1] == f"{100 * result['mean']['mad']:.1f}"
     markdown = (shot2_run / "metrics.md").read_text().splitlines()
     assert markdown[0].startswith("| category | image AUROC") and len(markdown) == 2 + len(CATEGORIES) + 1
 

@@ -11,6 +11,7 @@ import wandb
 from run_support import make_config
 
 from winclip_lit.config.errors import ConfigError
+from winclip_lit.metrics import METRIC_KEYS
 from winclip_lit.run.context import RunContext
 from winclip_lit.run.loggers import build_loggers, log_mean, logging_session, wandb_mode
 
@@ -143,6 +144,7 @@ def test_trainer_test_returns_the_category_metrics(tmp_path: Path, mvtec_args: l
     datamodule.select("bottle")
     module.prepare(category_setup("bottle", datamodule)[0])
     (returned,) = trainer.test(module, datamodule=datamodule, verbose=False)
+    assert set(module.results) == set(METRIC_KEYS)  # headline metrics, operating points and mad
     assert set(returned) == {f"bottle/{key}" for key in module.results}
     for key, value in module.results.items():
         assert returned[f"bottle/{key}"] == pytest.approx(value, abs=1e-6)
@@ -150,4 +152,5 @@ def test_trainer_test_returns_the_category_metrics(tmp_path: Path, mvtec_args: l
         pass
     with (tmp_path / "csv" / "metrics.csv").open() as handle:
         row = next(csv.DictReader(handle))
-    assert float(row["bottle/image_auroc"]) == pytest.approx(module.results["image_auroc"], abs=1e-6)
+    for key in ("image_auroc", "image_tpr_fpr5", "mad"):
+        assert float(row[f"bottle/{key}"]) == pytest.approx(module.results[key], abs=1e-6)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
-from run_support import make_config
+from run_support import TINY, make_config, run_cli
 
 from winclip_lit.cli import one_line
 from winclip_lit.config.errors import ConfigError
@@ -27,6 +29,11 @@ RANGE_CASES = {
     "shot.k=-1": "shot.k=-1: an integer >= 0",
     "prompt.templates=[a photo]": "every phrase holds exactly one {}",
     "prompt.text_average=median": "prompt.text_average=median: one of normalized, raw",
+    "threshold.method=otsu": "threshold.method=otsu: one of none, fixed, conformal, f1",
+    "threshold.value=2": "threshold.value=2.0: a number in [0, 1]",
+    "threshold.alpha=0": "threshold.alpha=0.0: a false-alarm rate in (0, 1)",
+    "threshold.num_calibration=0": "threshold.num_calibration=0: an integer >= 1",
+    "threshold.validation_split=1": "threshold.validation_split=1.0: a fraction of the test set in (0, 1)",
 }
 
 TYPE_CASES = {
@@ -65,3 +72,31 @@ def test_window_grid_is_the_backbone_grid() -> None:
 def test_integers_stay_integers() -> None:
     cfg = make_config("shot.k=3", "seed=2")
     assert type(cfg.shot.k) is int and type(cfg.seed) is int
+
+
+def test_conformal_threshold_needs_enough_calibration_images_for_its_alpha() -> None:
+    validate(make_config("threshold=conformal"), model=False)  # defaults: alpha 0.01, 100 images
+    validate(
+        make_config("threshold=conformal", "threshold.num_calibration=19", "threshold.alpha=0.05"),
+        model=False,
+    )
+    with pytest.raises(ConfigError) as caught:
+        validate(make_config("threshold=conformal", "threshold.num_calibration=18", "threshold.alpha=0.05"))
+    assert str(caught.value).startswith("threshold.num_calibration=18 is too small for threshold.alpha=0.05")
+    assert "at least 19 normal calibration images" in str(caught.value) and "\n" not in str(caught.value)
+    validate(make_config("threshold=f1", "threshold.num_calibration=1"), model=False)  # only conformal asks
+
+
+def test_predict_threshold_is_unchanged_by_the_threshold_group() -> None:
+    cfg = make_config()
+    assert cfg.threshold.method == "none" and cfg.predict.threshold == 0.5
+    assert make_config("threshold=fixed", "threshold.value=0.7").predict.threshold == 0.5
+
+
+@pytest.mark.slow
+def test_the_command_refuses_too_few_calibration_images_in_one_line(tmp_path: Path) -> None:
+    args = ("threshold=conformal", "threshold.num_calibration=9", "threshold.alpha=0.05")
+    result = run_cli(tmp_path, "evaluate.py", *TINY, *args, check=False)
+    assert result.returncode == 2, result.stderr
+    assert "threshold.num_calibration=9 is too small for threshold.alpha=0.05" in result.stderr
+    assert "Traceback" not in result.stderr

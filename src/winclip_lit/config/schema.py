@@ -85,6 +85,17 @@ class MetricsConfig:
 
 
 @dataclass
+class ThresholdConfig:
+    """Decision threshold (docs/thresholds.md): ``method`` none | fixed | conformal | f1 and its options."""
+
+    method: str = "none"
+    value: float = 0.5
+    alpha: float = 0.01
+    num_calibration: int = 100
+    validation_split: float = 0.2
+
+
+@dataclass
 class CacheConfig:
     """On-disk feature cache shared by sweep jobs."""
 
@@ -136,6 +147,7 @@ class RunConfig:
     trainer: Dict[str, Any] = field(default_factory=dict)  # noqa: UP006
     loader: LoaderConfig = field(default_factory=LoaderConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
     cache: CacheConfig = field(default_factory=CacheConfig)
     predict: PredictConfig = field(default_factory=PredictConfig)
     export: ExportConfig = field(default_factory=ExportConfig)

@@ -15,6 +15,7 @@ from winclip_lit.config.errors import ConfigError
 from winclip_lit.model.options import InvalidOptionError, WinCLIPOptions, option_specs
 
 METRIC_MODES = ("exact", "binned")
+THRESHOLD_METHODS = ("none", "fixed", "conformal", "f1")
 
 _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "shot.k": (lambda v: v >= 0, "an integer >= 0 (0: zero-shot)"),
@@ -26,6 +27,11 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "metrics.num_thresholds": (lambda v: v >= 2, "an integer >= 2"),
     "metrics.fpr_limit": (lambda v: 0.0 < v <= 1.0, "a number in (0, 1]"),
     "metrics.max_exact_gb": (lambda v: v is None or v > 0, "a number of GB > 0, or null for no cap"),
+    "threshold.method": (lambda v: v in THRESHOLD_METHODS, f"one of {', '.join(THRESHOLD_METHODS)}"),
+    "threshold.value": (lambda v: 0.0 <= v <= 1.0, "a number in [0, 1]"),
+    "threshold.alpha": (lambda v: 0.0 < v < 1.0, "a false-alarm rate in (0, 1), e.g. 0.01"),
+    "threshold.num_calibration": (lambda v: v >= 1, "an integer >= 1"),
+    "threshold.validation_split": (lambda v: 0.0 < v < 1.0, "a fraction of the test set in (0, 1)"),
     "dataset.mask_threshold": (lambda v: v is None or 0.0 <= v < 1.0, "a number in [0, 1), or null for > 0"),
     "predict.threshold": (lambda v: 0.0 <= v <= 1.0, "a number in [0, 1]"),
     "predict.backend": (
@@ -81,6 +87,16 @@ def check_window_grid(cfg: DictConfig) -> None:
         )
 
 
+def check_calibration(cfg: DictConfig) -> None:
+    """Refuse ``threshold=conformal`` with too few calibration images for its alpha, before any model loads."""
+    threshold = cfg.get("threshold")
+    if threshold is None or threshold.get("method") != "conformal":
+        return
+    from winclip_lit.metrics.thresholds import conformal_rank
+
+    conformal_rank(int(threshold.num_calibration), float(threshold.alpha))
+
+
 def validate(cfg: DictConfig, model: bool = True) -> WinCLIPOptions | None:
     """Check every value of a composed run config; raise :class:`ConfigError` with one line on the first bad one.
 
@@ -97,6 +113,7 @@ def validate(cfg: DictConfig, model: bool = True) -> WinCLIPOptions | None:
             continue
         if not ok(value):
             raise ConfigError(f"{key}={value}: {allowed}")
+    check_calibration(cfg)
     if not model:
         return None
     options = check_options(cfg)

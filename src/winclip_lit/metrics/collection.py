@@ -14,8 +14,9 @@ from torchmetrics.utilities.prints import rank_zero_warn
 
 from winclip_lit.metrics.aupro import AUPRO
 from winclip_lit.metrics.binned import histograms
-from winclip_lit.metrics.classification import AUROC, AveragePrecision, F1Max
+from winclip_lit.metrics.classification import AUROC, AveragePrecision, F1Max, TNRAtFNR, TPRAtFPR
 from winclip_lit.metrics.curves import Curve, all_curves
+from winclip_lit.metrics.operating_points import OPERATING_POINTS, operating_points
 from winclip_lit.metrics.ranking import (
     RankCurve,
     aupro,
@@ -27,7 +28,7 @@ from winclip_lit.metrics.ranking import (
 from winclip_lit.metrics.split import split_by_class
 from winclip_lit.metrics.validation import check_fpr_limit, check_max_exact_gb, check_mode, check_pair
 
-METRIC_KEYS = (
+HEADLINE_KEYS = (
     "image_auroc",
     "image_ap",
     "image_f1max",
@@ -36,6 +37,16 @@ METRIC_KEYS = (
     "pixel_f1max",
     "pixel_aupro",
 )
+"""The seven headline metrics of the anomaly detection literature (and of ADer's ranking)."""
+
+OPERATOR_KEYS = tuple(OPERATING_POINTS)
+"""Threshold-free operating points on the image scores: TPR at FPR <= 1 %, 5 %; TNR at FNR <= 1 %, 5 %."""
+
+MAD_KEY = "mad"
+"""ADer's mAD: the mean of the seven :data:`HEADLINE_KEYS` (only with the pixel metrics)."""
+
+METRIC_KEYS = (*HEADLINE_KEYS, *OPERATOR_KEYS, MAD_KEY)
+"""Every key :meth:`AnomalyMetrics.compute` returns, in table order."""
 # Per-sample pixel states of the binned mode and their dtypes.
 _PIXEL_HISTS = {
     "neg_hist": torch.int32,
@@ -232,9 +243,11 @@ class AnomalyMetrics(Metric):
         self._exact_pixels = 0
 
     def compute(self) -> dict[str, float]:
-        """Returns ``{key: value}`` for the keys of METRIC_KEYS (pixel keys only when ``pixel``).
+        """Returns ``{key: value}`` for the keys of METRIC_KEYS, in that order.
 
-        Values are fractions in [0, 1], NaN (with a warning) where a metric is undefined.
+        Without ``pixel`` the pixel keys and ``mad`` (the mean of all seven headline metrics) are left
+        out. Values are fractions in [0, 1], NaN (with a warning) where a metric is undefined; ``mad``
+        is NaN when one of the seven is.
         """
         ranked = self._rank()
         image = ranked.image
@@ -249,6 +262,9 @@ class AnomalyMetrics(Metric):
             out["pixel_ap"] = average_precision(curve)
             out["pixel_f1max"] = f1_max(curve)
             out["pixel_aupro"] = aupro(curve, n_regions, self.fpr_limit)
+        out.update(operating_points(image))
+        if ranked.pixel is not None:
+            out[MAD_KEY] = mad(out)
         return out
 
     def curves(self, max_points: int | None = 1000) -> dict[str, Curve]:
@@ -361,6 +377,11 @@ class AnomalyMetrics(Metric):
                 yield {name: value.to(_PIXEL_HISTS[name]) for name, value in counts.items()}
 
 
+def mad(values: dict[str, float]) -> float:
+    """ADer's mAD: the plain mean of the seven :data:`HEADLINE_KEYS` (NaN when one of them is NaN)."""
+    return float(sum(values[key] for key in HEADLINE_KEYS) / len(HEADLINE_KEYS))
+
+
 def _world_size(metric: Metric) -> int:
     """Number of processes whose states ``compute()`` gathers (1 outside torch.distributed)."""
     if torch.distributed.is_available() and torch.distributed.is_initialized():
@@ -390,15 +411,19 @@ def make_metric_collections(
         fpr_limit: AUPRO integration limit.
 
     Returns:
-        The image-level and the pixel-level collections, keyed like METRIC_KEYS.
+        The image-level and the pixel-level collections, keyed like METRIC_KEYS (all but ``mad``).
     """
     image_kwargs = {"mode": mode, "num_thresholds": num_thresholds, "score_dtype": torch.float64}
     pixel_kwargs = {"mode": mode, "num_thresholds": num_thresholds}
+    operators = {"tpr": TPRAtFPR, "tnr": TNRAtFNR}
     image = MetricCollection(
         {
             "image_auroc": AUROC(**image_kwargs),
             "image_ap": AveragePrecision(**image_kwargs),
             "image_f1max": F1Max(**image_kwargs),
+            **{
+                key: operators[kind](limit, **image_kwargs) for key, (kind, limit) in OPERATING_POINTS.items()
+            },
         }
     )
     pixel = MetricCollection(

@@ -22,6 +22,11 @@ METRIC_LABELS = {
     "pixel_ap": "pixel AP",
     "pixel_f1max": "pixel F1-max",
     "pixel_aupro": "PRO",
+    "image_tpr_fpr1": "TPR@FPR1%",
+    "image_tpr_fpr5": "TPR@FPR5%",
+    "image_tnr_fnr1": "TNR@FNR1%",
+    "image_tnr_fnr5": "TNR@FNR5%",
+    "mad": "mAD",
 }
 
 
