@@ -106,6 +106,7 @@ def test_every_dataset_config_has_a_download_helper_or_a_source() -> None:
     configs = {p.stem for p in conf.glob("*.yaml")} - {"folder"}
     helpers = {name for name in configs if callable(getattr(download, f"download_{name}", None))}
     assert helpers == {"mvtec", "visa", "btad", "ksdd", "ksdd2"}
-    assert set(MANUAL_SOURCES) == configs - helpers == {"mpdd", "dagm", "dtd_synthetic"}
+    manual = {"mpdd", "dagm", "dtd_synthetic", "meta_json", "realiad", "mvtec_ad2", "mvtec_loco"}
+    assert set(MANUAL_SOURCES) == configs - helpers == manual
     assert download.download_btad is download_btad and download.download_ksdd2 is download_ksdd2
     assert "github.com/stepanje/MPDD" in MANUAL_SOURCES["mpdd"]

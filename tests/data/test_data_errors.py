@@ -90,6 +90,24 @@ def test_corrupt_image(mvtec_copy, damage) -> None:
     _raises(lambda: next(iter(dm.test_dataloader())), f"cannot read image file {path}", "corrupt")
 
 
+def test_image_over_pillows_size_limit_is_too_large_not_corrupt(mvtec_copy, monkeypatch) -> None:
+    path = mvtec_copy / "bottle" / "test" / "good" / "001.png"  # 64 x 48 = 3072 pixels
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # Pillow refuses images over twice the limit
+    dm = _dm(mvtec_copy, batch_size=16)
+    message = _raises(
+        lambda: next(iter(dm.test_dataloader())),  # the first file read (a probed mask) is named
+        f"image file {mvtec_copy / 'bottle'}",
+        "is too large",
+        "3072 pixels",
+        "PIL.Image.MAX_IMAGE_PIXELS",
+    )
+    assert "corrupt" not in message
+    from winclip_lit.data.io import image_size_hw, load_image
+
+    assert "corrupt" not in _raises(lambda: image_size_hw(path), f"image file {path} is too large")
+    assert "corrupt" not in _raises(lambda: load_image(path), f"image file {path} is too large")
+
+
 def _first_batch_error(root: Path, num_workers: int) -> DatasetError:
     loader = _dm(root, batch_size=16, num_workers=num_workers).test_dataloader()
     with pytest.raises(DatasetError) as info:  # the type is kept across processes

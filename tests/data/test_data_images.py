@@ -119,3 +119,17 @@ def test_sixteen_bit_masks_keep_their_raw_values(tmp_path) -> None:
     mask = _save(raw, tmp_path / "mask.png")
     dataset = AnomalyTestDataset([TestRecord(image, mask, 1, "d")], ImageTransform(32), (8, 8), "c")
     np.testing.assert_array_equal(dataset[0]["mask"].numpy(), (raw > 0).astype(np.uint8))
+
+
+def test_one_list_of_image_extensions_also_read_without_torch() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "from winclip_lit.data import io\n"
+        "from winclip_lit.deploy import runtime\n"
+        "assert runtime.IMAGE_EXTENSIONS is io.IMAGE_EXTENSIONS, 'two lists'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

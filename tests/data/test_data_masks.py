@@ -121,3 +121,24 @@ def test_bad_mask_threshold(clean, bad) -> None:
     ) as info:
         _dm(clean.root, mask_threshold=bad)
     assert "\n" not in str(info.value)
+
+
+def test_lossy_mask_warning_prints_as_one_plain_line(clean, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(shutil.copytree(clean.root, tmp_path / "mvtec"))
+    _resave_masks(root, "jpeg")
+    code = (
+        "import sys\n"
+        "from winclip_lit.data import MVTecDataModule\n"
+        "MVTecDataModule(sys.argv[1], categories='bottle', image_size=32, num_workers=0).setup('test')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(root)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if "lossy" in line]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"DatasetWarning: MVTec-AD mask {root / 'bottle'}"), lines[0]
+    assert "lightning_utilities" not in done.stderr and ".py:" not in done.stderr, done.stderr

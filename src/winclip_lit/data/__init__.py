@@ -1,5 +1,5 @@
-"""Datasets: MVTec-AD, VisA, MPDD, BTAD, KolektorSDD, KolektorSDD2, DAGM 2007, DTD-Synthetic and
-plain-folder datamodules, k-shot sampling, download helpers.
+"""Datasets: MVTec-AD, VisA, MPDD, BTAD, KolektorSDD, KolektorSDD2, DAGM 2007, DTD-Synthetic, MVTec AD 2,
+MVTec LOCO AD, Real-IAD, meta.json and plain-folder datamodules, k-shot sampling, download helpers.
 
 Names load lazily, so ``import winclip_lit.data`` (or ``winclip_lit.data.errors``) imports neither
 Lightning, open_clip nor W&B until a datamodule is used.
@@ -29,6 +29,13 @@ _EXPORTS = {
     "KSDD_SHA256": "winclip_lit.data.download",
     "KSDD_URL": "winclip_lit.data.download",
     "MANUAL_SOURCES": "winclip_lit.data.download",
+    "MVTEC_AD2_CATEGORIES": "winclip_lit.data.mvtec_ad2",
+    "MVTEC_LOCO_CATEGORIES": "winclip_lit.data.mvtec_loco",
+    "MVTecAD2DataModule": "winclip_lit.data.mvtec_ad2",
+    "MVTecLOCODataModule": "winclip_lit.data.mvtec_loco",
+    "MetaJsonDataModule": "winclip_lit.data.meta_json",
+    "REALIAD_CATEGORIES": "winclip_lit.data.realiad",
+    "RealIADDataModule": "winclip_lit.data.realiad",
     "MPDDDataModule": "winclip_lit.data.mpdd",
     "MPDD_CATEGORIES": "winclip_lit.data.mpdd",
     "MVTEC_CATEGORIES": "winclip_lit.data.mvtec",

@@ -10,12 +10,12 @@ from typing import Any, ClassVar
 
 import lightning as L
 import torch
-from lightning.pytorch.utilities.rank_zero import rank_zero_warn
+from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from PIL import Image
 from torch.utils.data import DataLoader
 
 from winclip_lit.data.dataset import AnomalyTestDataset, EvalSize, TestRecord
-from winclip_lit.data.errors import DatasetError, DatasetWarning
+from winclip_lit.data.errors import DatasetError, warn_dataset
 from winclip_lit.data.io import image_size_hw, load_image, lossy_mask_reason, open_image
 from winclip_lit.data.sampling import sample_reference_files
 from winclip_lit.model.preprocess import OPENAI_MEAN, OPENAI_STD, ImageTransform
@@ -298,8 +298,9 @@ class AnomalyDataModule(L.LightningDataModule):
                     "such pixel as anomalous and inflates the ground truth: set dataset.mask_threshold=0.5 "
                     "(value > 0.5 x full scale) or save clean 0/255 PNG masks (docs/data.md)"
                 )
-                log.warning(message)
-                rank_zero_warn(message, category=DatasetWarning, stacklevel=2)
+                log.info(message)  # the run's log file; the console gets the warning's one line
+                if rank_zero_only.rank == 0:
+                    warn_dataset(message)
                 return
 
     def _list_records(self, category: str) -> list[TestRecord]:

@@ -27,6 +27,8 @@ class TestRecord:
         mask: Ground-truth mask file, or None for a normal image (or a folder dataset without masks).
         label: 0 normal, 1 anomalous.
         defect: Defect type ("good" for normal images).
+        extra_masks: Further mask files of the same image, OR-ed with ``mask`` (MVTec LOCO stores one
+            file per defect region).
     """
 
     __test__ = False  # not a pytest test class
@@ -35,6 +37,7 @@ class TestRecord:
     mask: Path | None
     label: int
     defect: str
+    extra_masks: tuple[Path, ...] = ()
 
 
 class AnomalyTestDataset(Dataset):
@@ -94,13 +97,15 @@ class AnomalyTestDataset(Dataset):
     def _load_mask(
         record: TestRecord, image_wh: tuple[int, int], out_wh: tuple[int, int], threshold: float | None
     ) -> torch.Tensor:
-        mask_image = open_image(record.mask)
-        if mask_image.size != image_wh:
-            raise DatasetError(
-                f"mask {record.mask} is {mask_image.size[0]}x{mask_image.size[1]} (w x h) but its image "
-                f"{record.image} is {image_wh[0]}x{image_wh[1]}; a mask must have its image's size"
-            )
-        binary = mask_to_binary(mask_image, threshold).astype(np.uint8)
+        binary = np.zeros(image_wh[::-1], dtype=np.uint8)
+        for path in (record.mask, *record.extra_masks):
+            mask_image = open_image(path)
+            if mask_image.size != image_wh:
+                raise DatasetError(
+                    f"mask {path} is {mask_image.size[0]}x{mask_image.size[1]} (w x h) but its image "
+                    f"{record.image} is {image_wh[0]}x{image_wh[1]}; a mask must have its image's size"
+                )
+            binary |= mask_to_binary(mask_image, threshold).astype(np.uint8)
         if out_wh != image_wh:
             binary = np.asarray(Image.fromarray(binary).resize(out_wh, Image.Resampling.NEAREST))
         return torch.from_numpy(np.array(binary, dtype=np.uint8, copy=True))

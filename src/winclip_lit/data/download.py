@@ -24,6 +24,9 @@ from winclip_lit.data.dtd_synthetic import DTD_SYNTHETIC_SOURCE
 from winclip_lit.data.errors import DatasetError
 from winclip_lit.data.mpdd import MPDD_SOURCE
 from winclip_lit.data.mvtec import MVTEC_CATEGORIES
+from winclip_lit.data.mvtec_ad2 import MVTEC_AD2_SOURCE
+from winclip_lit.data.mvtec_loco import MVTEC_LOCO_SOURCE
+from winclip_lit.data.realiad import REALIAD_SOURCE
 from winclip_lit.data.visa import VISA_CATEGORIES, VISA_SPLIT_FILE
 
 log = logging.getLogger(__name__)
@@ -405,4 +408,8 @@ MANUAL_SOURCES: dict[str, str] = {
     "mpdd": f"download MPDD by hand from {MPDD_SOURCE}",
     "dagm": f"download DAGM 2007 by hand from {DAGM_SOURCE}",
     "dtd_synthetic": f"download DTD-Synthetic by hand from {DTD_SYNTHETIC_SOURCE}",
+    "meta_json": "write meta.json with your dataset's generator script (APRIL-GAN/AnomalyCLIP convention)",
+    "realiad": f"download Real-IAD by hand from {REALIAD_SOURCE}",
+    "mvtec_ad2": f"download MVTec AD 2 by hand from {MVTEC_AD2_SOURCE} (download form)",
+    "mvtec_loco": f"download MVTec LOCO AD by hand from {MVTEC_LOCO_SOURCE} (download form)",
 }

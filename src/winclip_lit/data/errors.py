@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sys
+import warnings
 
 # What torch's ExceptionWrapper.reraise passes when it rebuilds an error raised in a DataLoader worker:
 # "Caught <Type> in DataLoader worker process <n>.\nOriginal Traceback (most recent call last): ...".
@@ -39,3 +42,25 @@ class DatasetError(ValueError):
 
 class DatasetWarning(UserWarning):
     """Data that is readable but probably not what the user meant (e.g. lossy masks)."""
+
+
+def _show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """``warnings.showwarning`` that prints a DatasetWarning as one plain line, others as before."""
+    if not issubclass(category, DatasetWarning):
+        _previous_show(message, category, filename, lineno, file, line)
+        return
+    stream = sys.stderr if file is None else file
+    with contextlib.suppress(OSError, AttributeError):  # no usable stderr (e.g. a detached process)
+        stream.write(f"{category.__name__}: {message}\n")
+
+
+# Installed once on import: a DatasetWarning then prints as ``DatasetWarning: <message>``, without the
+# default ``file.py:line:`` prefix (the line of the library that warned, which tells a user nothing).
+# ``warnings.catch_warnings(record=True)`` and filters see ordinary warnings.
+_previous_show = warnings.showwarning
+warnings.showwarning = _show
+
+
+def warn_dataset(message: str) -> None:
+    """Issue a :class:`DatasetWarning` (printed as one plain line ``DatasetWarning: <message>``)."""
+    warnings.warn(message, DatasetWarning, stacklevel=2)

@@ -10,6 +10,8 @@ from PIL import Image, UnidentifiedImageError
 from winclip_lit.data.errors import DatasetError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+"""Image files every reader accepts (any case); also the exported-model runner's list (this module needs
+no torch, so ``winclip_lit.deploy.runtime`` imports it without PyTorch)."""
 
 
 def is_image_file(path: Path) -> bool:
@@ -114,6 +116,12 @@ FULL_SCALES = (1.0, 255.0, 4095.0, 65535.0)
 
 def _unreadable(path: Path, exc: BaseException) -> DatasetError:
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, Image.DecompressionBombError):
+        return DatasetError(
+            f"image file {path} is too large for Pillow ({reason.rstrip('.')}): Pillow refuses images over "
+            f"2 x PIL.Image.MAX_IMAGE_PIXELS = {2 * (Image.MAX_IMAGE_PIXELS or 0)} pixels as a possible "
+            "decompression bomb; downscale the image, or raise PIL.Image.MAX_IMAGE_PIXELS if you trust it"
+        )
     return DatasetError(
         f"cannot read image file {path} ({reason}); it is corrupt or not an image, "
         "replace it or remove it from the dataset"

@@ -25,6 +25,32 @@ KSDD_MASK_SUFFIX = "_label"
 _ITEM = re.compile(r"kos\d+", re.IGNORECASE)
 
 
+def mask_labelled_records(folder: Path, suffix: str, mask_ext: str, dataset: str) -> list[TestRecord]:
+    """The images of ``folder`` (sorted), each labelled by its ``<stem><suffix>.*`` mask beside it: anomalous
+    when the mask marks any pixel, else normal (KolektorSDD, KolektorSDD2).
+
+    Raises:
+        DatasetError: If an image has no mask (``mask_ext`` is the extension shown in the message).
+    """
+    index = FileIndex(folder)
+    images = sorted(
+        (p for p in folder.iterdir() if is_image_file(p) and not has_suffix(p, suffix)), key=lambda p: p.name
+    )
+    records = []
+    for image in images:
+        mask = index.find(image.stem, (suffix,))
+        if mask is None:
+            raise DatasetError(
+                f"{dataset} image {image} has no mask: expected {folder / (image.stem + suffix + mask_ext)}; "
+                "re-extract the dataset"
+            )
+        anomalous = mask_is_anomalous(mask)
+        records.append(
+            TestRecord(image, mask if anomalous else None, int(anomalous), "defect" if anomalous else "good")
+        )
+    return records
+
+
 class KSDDDataModule(AnomalyDataModule):
     """KolektorSDD as one category ``ksdd``, with a seeded hold-out of normal images as reference pool.
 
@@ -80,25 +106,11 @@ class KSDDDataModule(AnomalyDataModule):
 
     def _all_records(self) -> list[TestRecord]:
         """Every image of every part folder with its mask and the label its mask implies."""
-        records = []
-        for item in self._items():
-            index = FileIndex(item)
-            images = sorted(
-                (p for p in item.iterdir() if is_image_file(p) and not has_suffix(p, KSDD_MASK_SUFFIX)),
-                key=lambda p: p.name,
-            )
-            for image in images:
-                mask = index.find(image.stem, (KSDD_MASK_SUFFIX,))
-                if mask is None:
-                    raise DatasetError(
-                        f"KolektorSDD image {image} has no mask: expected "
-                        f"{item / (image.stem + KSDD_MASK_SUFFIX + '.bmp')}; re-extract the dataset"
-                    )
-                if mask_is_anomalous(mask):
-                    records.append(TestRecord(image, mask, 1, "defect"))
-                else:
-                    records.append(TestRecord(image, None, 0, "good"))
-        return records
+        return [
+            r
+            for item in self._items()
+            for r in mask_labelled_records(item, KSDD_MASK_SUFFIX, ".bmp", "KolektorSDD")
+        ]
 
     def split(self) -> tuple[list[TestRecord], list[Path]]:
         """(test records, reference pool): the seeded hold-out of normal images described above."""

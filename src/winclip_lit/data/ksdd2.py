@@ -13,7 +13,8 @@ from pathlib import Path
 from winclip_lit.data.base import AnomalyDataModule
 from winclip_lit.data.dataset import TestRecord
 from winclip_lit.data.errors import DatasetError
-from winclip_lit.data.io import FileIndex, find_child, has_suffix, is_image_file, mask_is_anomalous
+from winclip_lit.data.io import find_child
+from winclip_lit.data.ksdd import mask_labelled_records
 
 KSDD2_CATEGORY = "ksdd2"
 KSDD2_MASK_SUFFIX = "_GT"
@@ -49,25 +50,7 @@ class KSDD2DataModule(AnomalyDataModule):
                 )
 
     def _split_records(self, split: str) -> list[TestRecord]:
-        folder = self._split_dir(split)
-        index = FileIndex(folder)
-        images = sorted(
-            (p for p in folder.iterdir() if is_image_file(p) and not has_suffix(p, KSDD2_MASK_SUFFIX)),
-            key=lambda p: p.name,
-        )
-        records = []
-        for image in images:
-            mask = index.find(image.stem, (KSDD2_MASK_SUFFIX,))
-            if mask is None:
-                raise DatasetError(
-                    f"KolektorSDD2 image {image} has no mask: expected "
-                    f"{folder / (image.stem + KSDD2_MASK_SUFFIX + '.png')}; re-extract the dataset"
-                )
-            if mask_is_anomalous(mask):
-                records.append(TestRecord(image, mask, 1, "defect"))
-            else:
-                records.append(TestRecord(image, None, 0, "good"))
-        return records
+        return mask_labelled_records(self._split_dir(split), KSDD2_MASK_SUFFIX, ".png", "KolektorSDD2")
 
     def _test_records(self, category: str) -> list[TestRecord]:
         return self._split_records("test")

@@ -27,12 +27,14 @@ class MVTecLayoutDataModule(AnomalyDataModule):
     """
 
     normal_dir: ClassVar[str] = "good"
+    test_dir: ClassVar[str] = "test"
+    ground_truth_dir: ClassVar[str] = "ground_truth"
     mask_example: ClassVar[str] = "{stem}_mask.png"
     reextract_hint: ClassVar[str] = "re-extract the dataset"
 
     def _check_category(self, category: str) -> None:
         # train/<normal> is the reference pool: only needed when references are drawn (k > 0).
-        subs = (f"train/{self.normal_dir}", "test") if self.k_shot > 0 else ("test",)
+        subs = (f"train/{self.normal_dir}", self.test_dir) if self.k_shot > 0 else (self.test_dir,)
         for sub in subs:
             folder = self.root / category / sub
             if not folder.is_dir():
@@ -46,21 +48,26 @@ class MVTecLayoutDataModule(AnomalyDataModule):
         return list_images(folder, f"{self.dataset_name} {category} train/{self.normal_dir}")
 
     def _test_records(self, category: str) -> list[TestRecord]:
-        test_dir = self.root / category / "test"
+        test_dir = self.root / category / self.test_dir
+        gt_root = self.root / category / self.ground_truth_dir
+        folders = sorted((d for d in test_dir.iterdir() if d.is_dir() and d != gt_root), key=lambda d: d.name)
         records: list[TestRecord] = []
-        for defect_dir in sorted((d for d in test_dir.iterdir() if d.is_dir()), key=lambda d: d.name):
+        for defect_dir in folders:
             defect = defect_dir.name
-            for image in list_images(defect_dir, f"{self.dataset_name} {category} test/{defect}"):
+            for image in list_images(defect_dir, f"{self.dataset_name} {category} {self.test_dir}/{defect}"):
                 if defect == self.normal_dir:
                     records.append(TestRecord(image, None, 0, "good"))
                     continue
-                gt_dir = self.root / category / "ground_truth" / defect
-                mask = find_mask(gt_dir, image.stem)
-                if mask is None:
-                    expected = gt_dir / self.mask_example.format(stem=image.stem)
-                    raise DatasetError(
-                        f"test image {image} has no mask: expected {expected}; "
-                        "restore the ground_truth folder (re-extract the dataset)"
-                    )
-                records.append(TestRecord(image, mask, 1, defect))
+                records.append(self._anomalous_record(image, gt_root / defect, defect))
         return records
+
+    def _anomalous_record(self, image: Path, gt_dir: Path, defect: str) -> TestRecord:
+        """The record of an anomalous test image whose masks lie in ``gt_dir``."""
+        mask = find_mask(gt_dir, image.stem)
+        if mask is None:
+            expected = gt_dir / self.mask_example.format(stem=image.stem)
+            raise DatasetError(
+                f"test image {image} has no mask: expected {expected}; "
+                "restore the ground_truth folder (re-extract the dataset)"
+            )
+        return TestRecord(image, mask, 1, defect)

@@ -8,6 +8,7 @@ exactly where its mask is non-zero, so alignment can be checked after any resize
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -490,4 +491,198 @@ def make_dagm(
             if labels_file:
                 (folder / "Label" / "Labels.txt").write_bytes(("\r\n".join(lines) + "\r\n").encode())
         out[name] = cat
+    return SyntheticDataset(root, out)
+
+
+def make_mvtec_ad2(
+    root: str | Path,
+    categories: Sequence[str] = ("can",),
+    n_train: int = 4,
+    n_good_test: int = 2,
+    n_defect: int = 2,
+    n_private: int = 2,
+    size: tuple[int, int] = (40, 48),
+    seed: int = 0,
+) -> SyntheticDataset:
+    """MVTec AD 2: ``<cat>/{train/good, validation/good, test_public/{good, bad, ground_truth/bad/<stem>_mask.png},
+    test_private/*, test_private_mixed/*}`` (the private splits unlabeled, not recorded as test images)."""
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    out: dict[str, SyntheticCategory] = {}
+    for name in categories:
+        cat = SyntheticCategory(name, tuple(size), False)
+        base = root / name
+        for i in range(n_train):
+            cat.train.append(_normal(rng, cat, base / "train" / "good" / f"{i:03d}_regular.png"))
+            _normal(rng, cat, base / "validation" / "good" / f"{i:03d}_regular.png")
+        for i in range(n_good_test):
+            cat.test_good.append(_normal(rng, cat, base / "test_public" / "good" / f"{i:03d}_regular.png"))
+        for i in range(n_defect):
+            stem = f"{i:03d}_regular"
+            mask = base / "test_public" / "ground_truth" / "bad" / f"{stem}_mask.png"
+            _write_anomaly(rng, cat, base / "test_public" / "bad" / f"{stem}.png", mask, 255)
+        for split in ("test_private", "test_private_mixed"):
+            for i in range(n_private):
+                _normal(rng, cat, base / split / f"{i:03d}_regular.png")
+        out[name] = cat
+    return SyntheticDataset(root, out)
+
+
+def make_mvtec_loco(
+    root: str | Path,
+    categories: Sequence[str] = ("juice_bottle",),
+    n_train: int = 4,
+    n_good_test: int = 2,
+    n_defect: int = 2,
+    size: tuple[int, int] = (40, 48),
+    seed: int = 0,
+) -> SyntheticDataset:
+    """MVTec LOCO AD: ``<cat>/{train,validation}/good``, ``test/{good, logical_anomalies,
+    structural_anomalies}`` and ``ground_truth/<type>/<id>/000.png, 001.png``: each square is split into
+    a top and a bottom half stored in two mask files, so only their OR is the whole square."""
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    out: dict[str, SyntheticCategory] = {}
+    for name in categories:
+        cat = SyntheticCategory(name, tuple(size), False)
+        base = root / name
+        for i in range(n_train):
+            cat.train.append(_normal(rng, cat, base / "train" / "good" / f"{i:03d}.png"))
+            _normal(rng, cat, base / "validation" / "good" / f"{i:03d}.png")
+        for i in range(n_good_test):
+            cat.test_good.append(_normal(rng, cat, base / "test" / "good" / f"{i:03d}.png"))
+        for kind in ("logical_anomalies", "structural_anomalies"):
+            for i in range(n_defect):
+                image = base / "test" / kind / f"{i:03d}.png"
+                folder = base / "ground_truth" / kind / f"{i:03d}"
+                top, left, bottom, right = _anomaly(rng, cat, image, folder / "000.png", 255)
+                whole = np.asarray(Image.open(folder / "000.png")).copy()
+                middle = (top + bottom) // 2
+                upper, lower = whole.copy(), whole.copy()
+                upper[middle:], lower[:middle] = 0, 0
+                _save(upper, folder / "000.png")
+                _save(lower, folder / "001.png")
+                cat.test_defect.append(image)
+        out[name] = cat
+    return SyntheticDataset(root, out)
+
+
+def make_realiad(
+    root: str | Path,
+    categories: Sequence[str] = ("audiojack",),
+    resolution: str = "256",
+    json_variant: str = "realiad_jsons",
+    nested: bool = False,
+    n_samples: int = 4,
+    size: tuple[int, int] = (40, 48),
+    seed: int = 0,
+) -> SyntheticDataset:
+    """Real-IAD: ``realiad_<resolution>/<cat>/{OK,NG}/S<n>/<view>.jpg`` (masks ``..._mask.png`` beside their
+    images) and ``<json_variant>/<cat>.json`` (``nested``: ``<json_variant>/<json_variant>/``) with ``meta``,
+    ``train`` and ``test``. Per category: ``n_samples`` normal samples (3 views: the first half train, the
+    rest test) and two defective test samples whose view C1 shows the defect and C2 does not (label OK)."""
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    json_dir = root / json_variant / json_variant if nested else root / json_variant
+    out: dict[str, SyntheticCategory] = {}
+    for name in categories:
+        cat = SyntheticCategory(name, tuple(size), False)
+        base = root / f"realiad_{resolution}" / name
+        train, test = [], []
+        for s in range(n_samples):
+            for view in ("C1", "C2", "C3"):
+                rel = f"OK/S{s:04d}/{name}_{s:04d}_OK_{view}.jpg"
+                image = _normal(rng, cat, base / rel, quality=95)
+                entry = {"category": name, "anomaly_class": "OK", "image_path": rel, "mask_path": None}
+                (train if s < n_samples // 2 else test).append(entry)
+                (cat.train if s < n_samples // 2 else cat.test_good).append(image)
+        for s in range(n_samples, n_samples + 2):
+            rel = f"NG/QS/S{s:04d}/{name}_{s:04d}_NG_QS_C1.jpg"
+            mask_rel = rel[: -len(".jpg")] + ".png"
+            _write_anomaly(rng, cat, base / rel, base / mask_rel, 255, quality=95)
+            test.append({"category": name, "anomaly_class": "QS", "image_path": rel, "mask_path": mask_rel})
+            hidden = f"NG/QS/S{s:04d}/{name}_{s:04d}_OK_C2.jpg"
+            cat.test_good.append(_normal(rng, cat, base / hidden, quality=95))
+            test.append({"category": name, "anomaly_class": "OK", "image_path": hidden, "mask_path": None})
+        doc = {"meta": {"prefix": f"{name}/", "normal_class": "OK"}, "train": train, "test": test}
+        json_dir.mkdir(parents=True, exist_ok=True)
+        (json_dir / f"{name}.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+        out[name] = cat
+    return SyntheticDataset(root, out)
+
+
+def make_meta_json(
+    root: str | Path,
+    classes: Sequence[str] = ("brain",),
+    n_train: int = 4,
+    n_good_test: int = 2,
+    n_defect: int = 2,
+    masks: bool = True,
+    prefixed: bool = False,
+    normal_test: bool = True,
+    train: bool = True,
+    size: tuple[int, int] = (40, 48),
+    seed: int = 0,
+) -> SyntheticDataset:
+    """A set described by ``root/meta.json``: ``<cls>/{train/good, test/good, test/bad, ground_truth/bad}``.
+
+    Args:
+        masks: Write masks (else ``mask_path`` is ``""``: an image-level set).
+        prefixed: Write paths prefixed with the root folder's name (``<root name>/<cls>/...``), as some
+            generator scripts do, instead of relative to the root.
+        normal_test: Write normal test images (else every test image is anomalous).
+        train: Write ``train`` entries (else the set is zero-shot only). A defective train entry is written
+            too, which must never become a reference.
+    """
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    meta: dict[str, dict[str, list[dict[str, object]]]] = {"train": {}, "test": {}}
+    out: dict[str, SyntheticCategory] = {}
+
+    def rel(path: Path) -> str:
+        relative = path.relative_to(root).as_posix()
+        return f"{root.name}/{relative}" if prefixed else relative
+
+    def entry(image: Path, mask: Path | None, anomaly: int, cls: str) -> dict[str, object]:
+        specie = "bad" if anomaly else "good"
+        mask_path = rel(mask) if mask is not None else ""
+        return {
+            "img_path": rel(image),
+            "mask_path": mask_path,
+            "cls_name": cls,
+            "specie_name": specie,
+            "anomaly": anomaly,
+        }
+
+    for name in classes:
+        cat = SyntheticCategory(name, tuple(size), True)
+        base = root / name
+        tests = []
+        for i in range(n_good_test if normal_test else 0):
+            cat.test_good.append(_normal(rng, cat, base / "test" / "good" / f"{i:03d}.png"))
+            tests.append(entry(cat.test_good[-1], None, 0, name))
+        for i in range(n_defect):
+            image, mask = (
+                base / "test" / "bad" / f"{i:03d}.png",
+                base / "ground_truth" / "bad" / f"{i:03d}.png",
+            )
+            _write_anomaly(rng, cat, image, mask, 255)
+            if not masks:
+                mask.unlink()
+                del cat.masks[image], cat.all_masks[image]
+            tests.append(entry(image, mask if masks else None, 1, name))
+        meta["test"][name] = tests
+        if train:
+            trains = []
+            for i in range(n_train):
+                cat.train.append(_normal(rng, cat, base / "train" / "good" / f"{i:03d}.png"))
+                trains.append(entry(cat.train[-1], None, 0, name))
+            bad = base / "train" / "bad" / "000.png"
+            _anomaly(rng, cat, bad, base / "train" / "bad_mask" / "000.png", 255)
+            cat.train_defect.append(bad)
+            del cat.masks[bad], cat.all_masks[bad], cat.boxes[bad]
+            trains.append(entry(bad, None, 1, name))
+            meta["train"][name] = trains
+        out[name] = cat
+    (root / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return SyntheticDataset(root, out)

@@ -21,13 +21,12 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from winclip_lit.data.io import IMAGE_EXTENSIONS, is_image_file
 from winclip_lit.deploy.errors import EXTRA_HINT, DeployError
 from winclip_lit.deploy.sidecar import INPUT_NAME, OUTPUT_NAMES, ExportInfo, Preprocessing, read_sidecar
 
 BACKENDS = ("onnxruntime", "openvino")
 OPENVINO_PRECISIONS = ("f32", "auto")
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-"""Image files the folder runner reads (the same list as ``winclip_lit.data.io``, which needs torch)."""
 
 
 @dataclass
@@ -63,14 +62,7 @@ def image_files(folder: str | Path) -> list[Path]:
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise DeployError(f"input images folder {folder} does not exist; check predict.input_dir")
-    files = sorted(
-        (
-            p
-            for p in folder.iterdir()
-            if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS
-        ),
-        key=lambda p: p.name,
-    )
+    files = sorted((p for p in folder.iterdir() if is_image_file(p)), key=lambda p: p.name)
     if not files:
         raise DeployError(f"input images folder {folder} contains no images ({'/'.join(IMAGE_EXTENSIONS)})")
     return files
