@@ -59,7 +59,15 @@ RUN_KEY_ROLES: dict[str, str] = {
     "dataset.split_seed": DATA,
     "dataset.eval_size": DATA,
     "dataset.mask_threshold": DATA,
+    "dataset.resolution": DATA,  # Real-IAD's image size folder
+    "dataset.json_variant": DATA,  # Real-IAD's split lists
     "dataset.download": RUNTIME,  # fetches the same files into dataset.root
+    # Decision thresholds (docs/thresholds.md): they define the reported rates, not the scores.
+    "threshold.method": METRIC,
+    "threshold.value": METRIC,
+    "threshold.alpha": METRIC,
+    "threshold.num_calibration": METRIC,
+    "threshold.validation_split": DATA,  # held out of the test set under threshold=f1
     # The reference draw.
     "shot.k": REFERENCE,
     SEED_KEY: REFERENCE,
