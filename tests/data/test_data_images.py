@@ -129,7 +129,9 @@ def test_one_list_of_image_extensions_also_read_without_torch() -> None:
         "import sys; sys.modules['torch'] = None\n"
         "from winclip_lit.data import io\n"
         "from winclip_lit.deploy import runtime\n"
-        "assert runtime.IMAGE_EXTENSIONS is io.IMAGE_EXTENSIONS, 'two lists'\n"
+        "from winclip_lit.run import predict_files\n"
+        "assert predict_files.IMAGE_EXTENSIONS is io.IMAGE_EXTENSIONS, 'two lists'\n"
+        "assert not hasattr(runtime, 'IMAGE_EXTENSIONS'), 'the runtime keeps a list of its own'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,24 @@ REPO = Path(__file__).resolve().parents[2]
 TINY = ["backbone=tiny_random", "logger=none", "loader.num_workers=0", "trainer.enable_progress_bar=false"]
 PARITY = 1e-4
 """Exported graph vs PyTorch, scores and maps (the issue's bound)."""
+
+
+def winclip_lit_command() -> list[str]:
+    """The installed ``winclip-lit`` console script beside this Python (else ``python -m winclip_lit``)."""
+    script = Path(sys.executable).parent / "winclip-lit"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "winclip_lit"]
+
+
+def cli_env(tmp: Path) -> dict[str, str]:
+    """Environment of command runs: W&B and the model hub offline, outputs and caches under ``tmp``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HYDRA_FULL_ERROR", "WINCLIP_FULL_ERROR")}
+    env.update(
+        WANDB_MODE="disabled",
+        HF_HUB_OFFLINE="1",
+        WINCLIP_OUTPUT=str(tmp / "outputs"),
+        WINCLIP_CACHE=str(tmp / "cache"),
+    )
+    return env
 
 
 def make_config(*overrides: str) -> DictConfig:

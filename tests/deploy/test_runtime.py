@@ -219,3 +219,36 @@ def test_predict_task_scores_with_an_exported_file(zero_shot_onnx, tmp_path):
     with scores_file.open() as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 2 and all(0.0 <= float(r["image_score"]) <= 1.0 for r in rows)
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "openvino"])
+def test_sidecar_image_size_must_be_the_graphs(zero_shot_onnx, tmp_path, backend):
+    """Before: a sidecar saying 32 px for a 64 px graph loaded, and scoring ended in a runtime traceback."""
+    copy = tmp_path / "model.onnx"
+    shutil.copy(zero_shot_onnx.path, copy)
+    data = json.loads(sidecar_path(zero_shot_onnx.path).read_text())
+    data["preprocessing"]["image_size"] = 32
+    sidecar_path(copy).write_text(json.dumps(data))
+    with pytest.raises(
+        DeployError, match=r"says image_size 32 but the graph model.onnx takes 64 x 64 images"
+    ):
+        ExportedModel(copy, backend)
+
+
+def test_predict_folder_skips_unreadable_files_and_reads_subfolders(zero_shot_onnx, tmp_path):
+    from winclip_lit.run.errors import PartialResultError
+    from winclip_lit.run.predict_exported import predict_folder
+
+    files = write_images(tmp_path / "images" / "sub", 2, seed=4)
+    (tmp_path / "images" / "bad.png").write_bytes(b"not an image")
+    lines = []
+    with pytest.raises(PartialResultError, match=r"^1 unreadable image\(s\) skipped"):
+        predict_folder(
+            zero_shot_onnx.path, tmp_path / "images", tmp_path / "out", batch_size=4, say=lines.append
+        )
+    with (tmp_path / "out" / "scores.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["image"] for r in rows] == [str(f) for f in files]
+    assert [r["overlay"] for r in rows] == ["sub/00_png.png", "sub/01_png.png"]
+    assert (tmp_path / "out" / "skipped.txt").read_text() == f"{tmp_path / 'images' / 'bad.png'}\n"
+    assert lines[0].startswith("2 images scored with ") and lines[1].startswith(f"skipped {tmp_path}")

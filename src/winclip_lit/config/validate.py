@@ -12,6 +12,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from winclip_lit.config.errors import ConfigError
+from winclip_lit.deploy.sidecar import DEFAULT_OPSET, OPSETS
 from winclip_lit.model.options import InvalidOptionError, WinCLIPOptions, option_specs
 
 METRIC_MODES = ("exact", "binned")
@@ -39,6 +40,10 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
         "one of torch, onnxruntime, openvino",
     ),
     "export.format": (lambda v: v in ("onnx", "openvino"), "one of onnx, openvino"),
+    "export.opset": (
+        lambda v: v is None or v in OPSETS,
+        f"an integer from {OPSETS[0]} to {OPSETS[-1]}, or null for {DEFAULT_OPSET}",
+    ),
     "dashboard.num_images": (lambda v: v >= 0, "an integer >= 0"),
     "dashboard.max_curve_points": (lambda v: v >= 2, "an integer >= 2"),
 }

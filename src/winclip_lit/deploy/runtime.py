@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from winclip_lit.data.io import IMAGE_EXTENSIONS, is_image_file
+from winclip_lit.data.errors import DatasetError
+from winclip_lit.data.io import load_image
 from winclip_lit.deploy.errors import EXTRA_HINT, DeployError
 from winclip_lit.deploy.sidecar import INPUT_NAME, OUTPUT_NAMES, ExportInfo, Preprocessing, read_sidecar
 
@@ -57,17 +58,6 @@ def preprocess(image: Image.Image, preprocessing: Preprocessing) -> np.ndarray:
     return np.ascontiguousarray(((values - mean) / std).transpose(2, 0, 1))
 
 
-def image_files(folder: str | Path) -> list[Path]:
-    """Sorted image files directly inside ``folder``; :class:`DeployError` when there are none."""
-    folder = Path(folder).expanduser()
-    if not folder.is_dir():
-        raise DeployError(f"input images folder {folder} does not exist; check predict.input_dir")
-    files = sorted((p for p in folder.iterdir() if is_image_file(p)), key=lambda p: p.name)
-    if not files:
-        raise DeployError(f"input images folder {folder} contains no images ({'/'.join(IMAGE_EXTENSIONS)})")
-    return files
-
-
 def _import_backend(name: str) -> Any:
     try:
         return importlib.import_module(name)
@@ -79,7 +69,11 @@ def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())[:300] or type(error).__name__
 
 
-def _onnxruntime_runner(path: Path, threads: int | None) -> Callable[[np.ndarray], list[np.ndarray]]:
+Runner = Callable[[np.ndarray], list[np.ndarray]]
+"""Runs a (N, 3, S, S) batch through a loaded graph: [image_scores, anomaly_maps]."""
+
+
+def _onnxruntime_runner(path: Path, threads: int | None) -> tuple[Runner, list[Any]]:
     ort = _import_backend("onnxruntime")
     options = ort.SessionOptions()
     if threads:
@@ -89,12 +83,11 @@ def _onnxruntime_runner(path: Path, threads: int | None) -> Callable[[np.ndarray
     except Exception as error:  # a corrupt or foreign file is the user's input, not our bug
         raise DeployError(f"onnxruntime cannot load {path} ({_one_line(error)})") from error
     _check_names(path, [i.name for i in session.get_inputs()], [o.name for o in session.get_outputs()])
-    return lambda images: session.run(list(OUTPUT_NAMES), {INPUT_NAME: images})
+    shape = next(i.shape for i in session.get_inputs() if i.name == INPUT_NAME)
+    return lambda images: session.run(list(OUTPUT_NAMES), {INPUT_NAME: images}), list(shape)
 
 
-def _openvino_runner(
-    path: Path, threads: int | None, precision: str
-) -> Callable[[np.ndarray], list[np.ndarray]]:
+def _openvino_runner(path: Path, threads: int | None, precision: str) -> tuple[Runner, list[Any]]:
     ov = _import_backend("openvino")
     config: dict[str, Any] = {}
     if precision == "f32":
@@ -110,12 +103,15 @@ def _openvino_runner(
     outputs = [name for port in compiled.outputs for name in port.get_names()]
     _check_names(path, inputs, outputs)
     request = compiled.create_infer_request()
+    shape = [
+        dim.get_length() if dim.is_static else None for dim in compiled.input(INPUT_NAME).get_partial_shape()
+    ]
 
     def run(images: np.ndarray) -> list[np.ndarray]:
         result = request.infer({INPUT_NAME: images})
         return [np.array(result[compiled.output(name)]) for name in OUTPUT_NAMES]
 
-    return run
+    return run, shape
 
 
 def _check_names(path: Path, inputs: Sequence[str], outputs: Sequence[str]) -> None:
@@ -123,6 +119,16 @@ def _check_names(path: Path, inputs: Sequence[str], outputs: Sequence[str]) -> N
         raise DeployError(
             f"{path} is not a winclip-lit graph (inputs {list(inputs)}, outputs {list(outputs)}; "
             f"expected {INPUT_NAME} -> {', '.join(OUTPUT_NAMES)})"
+        )
+
+
+def _check_input_size(path: Path, shape: Sequence[Any], size: int) -> None:
+    """The sidecar's ``image_size`` must be the side of the graph's ``images`` input."""
+    sides = [dim if isinstance(dim, int) else None for dim in shape[2:]] if len(shape) == 4 else []
+    if sides and None not in sides and sides != [size, size]:
+        raise DeployError(
+            f"{path.name}.json says image_size {size} but the graph {path.name} takes "
+            f"{sides[0]} x {sides[1]} images: the sidecar does not belong to this graph; export it again"
         )
 
 
@@ -159,9 +165,10 @@ class ExportedModel:
             )
         self.backend = backend
         if backend == "onnxruntime":
-            self._run = _onnxruntime_runner(self.path, threads)
+            self._run, shape = _onnxruntime_runner(self.path, threads)
         else:
-            self._run = _openvino_runner(self.path, threads, openvino_precision)
+            self._run, shape = _openvino_runner(self.path, threads, openvino_precision)
+        _check_input_size(self.path, shape, self.image_size)
 
     @property
     def image_size(self) -> int:
@@ -173,16 +180,13 @@ class ExportedModel:
         return preprocess(image, self.info.preprocessing)
 
     def load_images(self, paths: Sequence[str | Path]) -> np.ndarray:
-        """Read and preprocess image files into a (N, 3, S, S) batch."""
+        """Read (as the PyTorch model's data loaders do) and preprocess image files into a (N, 3, S, S) batch."""
         batch = []
         for path in paths:
             try:
-                with Image.open(path) as image:
-                    batch.append(self.preprocess(image))
-            except (OSError, SyntaxError) as error:  # PIL reports bad files as either
-                raise DeployError(
-                    f"cannot read image {path} ({_one_line(error)}); remove or replace it"
-                ) from error
+                batch.append(self.preprocess(load_image(Path(path))))
+            except DatasetError as error:
+                raise DeployError(str(error)) from error
         return np.stack(batch)
 
     def __call__(self, images: np.ndarray) -> ExportedOutput:

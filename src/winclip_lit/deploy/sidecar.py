@@ -21,6 +21,10 @@ INPUT_NAME = "images"
 OUTPUT_NAMES = ("image_scores", "anomaly_maps")
 FILE_FORMATS = ("onnx", "openvino")
 SUFFIXES = {"onnx": ".onnx", "openvino": ".xml"}
+DEFAULT_OPSET = 20
+OPSETS = range(18, 26)
+"""ONNX opsets an export may ask for: torch's exporter builds opset 18 and converts up (to 25 tested with
+ONNX Runtime and OpenVINO); it cannot go below 18 and leaves such graphs at 18."""
 
 
 @dataclass(frozen=True)

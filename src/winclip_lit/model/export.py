@@ -23,7 +23,9 @@ from torch import nn
 
 from winclip_lit.deploy.errors import EXTRA_HINT
 from winclip_lit.deploy.sidecar import (
+    DEFAULT_OPSET,
     INPUT_NAME,
+    OPSETS,
     OUTPUT_NAMES,
     SUFFIXES,
     ExportInfo,
@@ -36,7 +38,6 @@ from winclip_lit.model.errors import ExportError
 if TYPE_CHECKING:
     from winclip_lit.model.winclip import WinCLIP
 
-DEFAULT_OPSET = 20
 EXAMPLE_BATCH = 2
 """Batch of the example input that is traced (torch.export specialises sizes 0 and 1); the graph's batch
 dimension is dynamic."""
@@ -116,8 +117,20 @@ def export_info(model: WinCLIP, file_format: str, int8: str | None, opset: int) 
     )
 
 
+def graph_opset(path: Path) -> int:
+    """The default-domain ONNX opset an ONNX file really declares."""
+    import onnx
+
+    imports = onnx.load(str(path), load_external_data=False).opset_import
+    return next(entry.version for entry in imports if entry.domain in ("", "ai.onnx"))
+
+
 def trace_onnx(model: WinCLIP, path: Path, opset: int = DEFAULT_OPSET) -> Path:
-    """Write the fp32 ONNX graph of ``model`` (no sidecar) to ``path``, weights inside the file."""
+    """Write the fp32 ONNX graph of ``model`` (no sidecar) to ``path``, weights inside the file.
+
+    Raises:
+        ExportError: The exporter wrote another opset than ``opset`` (it falls back silently).
+    """
     size = model.image_size
     example = torch.zeros(EXAMPLE_BATCH, 3, size, size, device=model.device)
     batch = torch.export.Dim("batch", min=1)
@@ -133,6 +146,12 @@ def trace_onnx(model: WinCLIP, path: Path, opset: int = DEFAULT_OPSET) -> Path:
         external_data=False,
         verbose=False,
     )
+    written = graph_opset(path)
+    if written != opset:
+        raise ExportError(
+            f"opset={opset} was asked, but the exporter wrote an opset {written} graph; choose an opset "
+            f"from {OPSETS[0]} to {OPSETS[-1]}"
+        )
     return path
 
 
@@ -141,10 +160,15 @@ def _prepare(
 ) -> tuple[Path, int]:
     """Check the model, the target and the optional packages of an export; returns the path and opset."""
     path = Path(path).expanduser()
+    opset = DEFAULT_OPSET if opset is None else int(opset)
+    if opset not in OPSETS:
+        raise ExportError(
+            f"opset={opset} is out of range: choose an ONNX opset from {OPSETS[0]} to {OPSETS[-1]}"
+        )
     _check(model, path, file_format)
     _require("onnx", "onnxscript", *packages)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return path, DEFAULT_OPSET if opset is None else int(opset)
+    return path, opset
 
 
 def export_onnx(model: WinCLIP, path: str | Path, opset: int | None = None, int8: bool = False) -> Path:
@@ -153,7 +177,7 @@ def export_onnx(model: WinCLIP, path: str | Path, opset: int | None = None, int8
     Args:
         model: A WinCLIP with ``set_class_name`` called (and references set for WinCLIP+).
         path: Target ``.onnx`` file (replaced atomically).
-        opset: ONNX opset (default :data:`DEFAULT_OPSET`).
+        opset: ONNX opset, 18 to 25 (default :data:`DEFAULT_OPSET`); the sidecar records the graph's own.
         int8: Quantise the image tower's linear layers (ONNX Runtime dynamic int8); never the default.
 
     Returns:
@@ -167,6 +191,7 @@ def export_onnx(model: WinCLIP, path: str | Path, opset: int | None = None, int8
 
             graph = Path(tmp) / "int8.onnx"
             quantize_onnxruntime(Path(tmp) / "graph.onnx", graph, ENCODER_SCOPE)
+        opset = graph_opset(graph)  # what the file really declares, for the sidecar
         graph.replace(path)
     from winclip_lit.deploy.quantize import ONNXRUNTIME_DYNAMIC
 
@@ -195,6 +220,7 @@ def export_openvino(model: WinCLIP, path: str | Path, opset: int | None = None, 
         if int8:
             graph = Path(tmp) / "int8.onnx"
             compress_weights(Path(tmp) / "graph.onnx", graph, ENCODER_SCOPE)
+        opset = graph_opset(graph)  # what the converted graph really declares, for the sidecar
         onnx_to_openvino(graph, path)
     write_sidecar(path, export_info(model, "openvino", OPENVINO_WEIGHTS if int8 else None, opset))
     return path

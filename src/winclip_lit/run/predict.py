@@ -1,10 +1,8 @@
 """predict: score a folder of unlabeled images through Lightning's predict loop; write ``scores.csv`` and
 map overlays.
 
-Every readable image is scored; unreadable files are skipped, named (one line each and in
-``skipped.txt``), and the run ends with a non-zero status after writing the others' scores. Overlays are
-named after each image's path relative to the input folder (``a/x.png`` -> ``overlays/a/x_png.png``), so
-``x.png``/``x.jpg`` or ``a/x.png``/``b/x.png`` never overwrite each other.
+What is listed, how overlays are named, what is skipped and what is written is shared with the exported
+backends (:mod:`winclip_lit.run.predict_files`).
 """
 
 from __future__ import annotations
@@ -18,48 +16,16 @@ from torch.utils.data import DataLoader, Dataset
 
 from winclip_lit.config.errors import ConfigError
 from winclip_lit.data.errors import DatasetError
-from winclip_lit.data.io import is_image_file, load_image
-from winclip_lit.files import write_text
+from winclip_lit.data.io import load_image
 from winclip_lit.run.build import build_cache, build_model, build_trainer
 from winclip_lit.run.checkpoint import Checkpoint, with_checkpoint
 from winclip_lit.run.context import RunContext, console, process_rank
 from winclip_lit.run.devices import loader_workers, pin_memory, set_threads
 from winclip_lit.run.distributed import launch
-from winclip_lit.run.errors import PartialResultError
+from winclip_lit.run.predict_files import finish_prediction, input_images, overlay_names
 from winclip_lit.run.setup import category_setup
-from winclip_lit.run.tables import write_csv
 
 DEFAULT_CATEGORY = "object"
-SCORE_COLUMNS = ["image", "image_score", "max_pixel_score", "anomalous", "overlay"]
-
-
-def input_images(folder: Path) -> list[Path]:
-    """Image files below ``folder`` (subfolders included), sorted by relative path."""
-    if not folder.is_dir():
-        raise ConfigError(
-            f"predict.input_dir={folder} does not exist; pass predict.input_dir=/path/to/images"
-        )
-    files = sorted(
-        (p for p in folder.rglob("*") if p.is_file() and is_image_file(p)), key=lambda p: p.as_posix()
-    )
-    if not files:
-        raise ConfigError(f"predict.input_dir={folder} holds no images (png, jpg, bmp, tif)")
-    return files
-
-
-def overlay_names(files: list[Path], root: Path) -> list[str]:
-    """A unique overlay file name per image: its relative path with the extension folded into the stem."""
-    names, seen = [], set()
-    for path in files:
-        relative = path.relative_to(root)
-        base = relative.with_name(f"{relative.stem}_{relative.suffix.lstrip('.').lower()}").as_posix()
-        name, n = f"{base}.png", 1
-        while name in seen:
-            n += 1
-            name = f"{base}_{n}.png"
-        seen.add(name)
-        names.append(name)
-    return names
 
 
 class PredictImages(Dataset):
@@ -125,22 +91,10 @@ def run_prediction(cfg: DictConfig, run: RunContext) -> Path | None:
     trainer.predict(module, dataloaders=loader, return_predictions=False)
     if process_rank() != 0:
         return None
-    scores_file = run.output_dir / "scores.csv"
-    write_csv(scores_file, SCORE_COLUMNS, writer.rows)
-    flagged = sum(int(row[3]) for row in writer.rows)
-    console.print(
-        f"{len(writer.rows)} images scored as {category!r}: {flagged} at or above threshold "
-        f"{cfg.predict.threshold} -> {scores_file}"
+    threshold = float(cfg.predict.threshold)
+    return finish_prediction(
+        run.output_dir, writer.rows, writer.skipped, f"as {category!r}", threshold, console.print
     )
-    if writer.skipped:
-        for path, reason in writer.skipped:
-            console.print(f"skipped {path}: {reason}")
-        listing = write_text(run.output_dir / "skipped.txt", "".join(f"{p}\n" for p, _ in writer.skipped))
-        raise PartialResultError(
-            f"{len(writer.skipped)} unreadable image(s) skipped (listed in {listing}); scores.csv holds the "
-            f"other {len(writer.rows)}"
-        )
-    return scores_file
 
 
 def predict(cfg: DictConfig, run: RunContext) -> Path | None:

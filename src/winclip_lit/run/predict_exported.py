@@ -1,27 +1,33 @@
 """predict.py with an exported graph: score a folder with ONNX Runtime or OpenVINO, without PyTorch.
 
-:func:`predict_folder` imports neither torch nor Lightning: it runs where only the runtime is installed.
+The folder is listed, named, skipped and written exactly as the PyTorch backend does
+(:mod:`winclip_lit.run.predict_files`). :func:`predict_folder` imports neither torch nor Lightning: it runs
+where only the runtime is installed.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from winclip_lit.deploy.runtime import BACKENDS, ExportedModel, image_files
+import numpy as np
+
+from winclip_lit.data.errors import DatasetError
+from winclip_lit.data.io import load_image
+from winclip_lit.deploy.runtime import BACKENDS, ExportedModel
 from winclip_lit.run.errors import ConfigError
-from winclip_lit.run.visualize import panel, save_panel
+from winclip_lit.run.predict_files import finish_prediction, input_images, overlay_names, write_image_result
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
     from winclip_lit.run.context import RunContext
 
-SCORE_COLUMNS = ("image", "image_score", "max_pixel_score", "anomalous", "overlay")
-"""The columns of ``scores.csv`` (as the PyTorch ``predict``)."""
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def predict_folder(
@@ -31,19 +37,24 @@ def predict_folder(
     backend: str = "onnxruntime",
     batch_size: int = 8,
     threshold: float = 0.5,
+    say: Callable[[str], Any] = _to_stderr,
 ) -> Path:
-    """Write ``scores.csv`` and ``overlays/<image stem>.png`` for every image of ``input_dir``.
+    """Write ``scores.csv`` and ``overlays/`` for every image below ``input_dir``, as ``predict`` does.
 
     Args:
         model_file: An exported ``.onnx`` or ``.xml`` file with its ``<file>.json`` sidecar.
-        input_dir: Folder of images (not recursive).
-        output_dir: Where ``scores.csv`` and ``overlays/`` go.
+        input_dir: Folder of images (subfolders included).
+        output_dir: Where ``scores.csv``, ``overlays/`` and (when files were unreadable) ``skipped.txt`` go.
         backend: ``onnxruntime`` or ``openvino``.
         batch_size: Images per inference call.
         threshold: Images with score >= threshold are ``anomalous``; map pixels >= threshold are outlined.
+        say: Prints the summary line and one line per skipped file (default: to stderr).
 
     Returns:
         The path of ``scores.csv``.
+
+    Raises:
+        PartialResultError: Some files were unreadable; the others' scores are written.
 
     Examples:
         >>> predict_folder("bottle.onnx", "/line/images", "out", backend="openvino")  # doctest: +SKIP
@@ -51,33 +62,46 @@ def predict_folder(
     if int(batch_size) < 1:
         raise ConfigError(f"batch size must be >= 1, got {batch_size}")
     model = ExportedModel(model_file, backend)
-    files = image_files(input_dir)
+    root = Path(input_dir).expanduser()
+    files = input_images(root)
+    names = overlay_names(files, root)
     output_dir = Path(output_dir)
-    overlays = output_dir / "overlays"
-    rows = []
+    rows: list[list[Any]] = []
+    skipped: list[tuple[str, str]] = []
     for start in range(0, len(files), int(batch_size)):
-        chunk = files[start : start + int(batch_size)]
-        out = model(model.load_images(chunk))
-        for path, score, anomaly_map in zip(chunk, out.image_scores, out.anomaly_maps, strict=True):
-            picture = save_panel(overlays / f"{path.stem}.png", panel(path, anomaly_map, threshold))
+        ready, images = [], []
+        for index in range(start, min(start + int(batch_size), len(files))):
+            try:
+                images.append(model.preprocess(load_image(files[index])))
+            except DatasetError as error:
+                skipped.append((str(files[index]), str(error)))
+                continue
+            ready.append(index)
+        if not ready:
+            continue
+        out = model(np.stack(images))
+        for index, score, anomaly_map in zip(ready, out.image_scores, out.anomaly_maps, strict=True):
             rows.append(
-                [
-                    str(path),
-                    f"{float(score):.6f}",
-                    f"{float(anomaly_map.max()):.6f}",
-                    int(score >= threshold),
-                    picture.name,
-                ]
+                write_image_result(output_dir, files[index], names[index], score, anomaly_map, threshold)
             )
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(SCORE_COLUMNS)
-    writer.writerows(rows)
-    scores_file = output_dir / "scores.csv"
-    partial = output_dir / f".scores.csv.{os.getpid()}.part"
-    partial.write_text(text.getvalue(), newline="")
-    os.replace(partial, scores_file)
-    return scores_file
+    scored_by = f"with {Path(model_file).name} ({model.backend})"
+    return finish_prediction(output_dir, rows, skipped, scored_by, threshold, say)
+
+
+def _refuse_torch_only_keys(cfg: DictConfig, backend: str) -> None:
+    """``predict.category`` and ``ckpt_path`` choose what PyTorch scores; an exported file holds both."""
+    if cfg.predict.get("category") is not None:
+        raise ConfigError(
+            f"predict.category={cfg.predict.category} does not apply to predict.backend={backend}: the "
+            "exported file holds its category (see its .json sidecar); drop predict.category or export "
+            "that category"
+        )
+    if cfg.get("ckpt_path") is not None:
+        raise ConfigError(
+            f"ckpt_path={cfg.ckpt_path} does not apply to predict.backend={backend}: the exported file "
+            "holds its references; drop ckpt_path (export the checkpoint with `winclip-lit export "
+            "ckpt_path=...`)"
+        )
 
 
 def predict_exported(cfg: DictConfig, run: RunContext) -> Path:
@@ -90,17 +114,17 @@ def predict_exported(cfg: DictConfig, run: RunContext) -> Path:
     if not cfg.predict.get("model"):
         raise ConfigError(
             f"predict.backend={backend} needs an exported file: pass predict.model=<run dir>/<category>.onnx "
-            "(write one with `python export.py ...`)"
+            "(write one with `winclip-lit export ...`)"
         )
+    _refuse_torch_only_keys(cfg, backend)
     if not cfg.predict.input_dir:
         raise ConfigError("predict.input_dir is not set; pass predict.input_dir=/path/to/images")
-    scores_file = predict_folder(
+    return predict_folder(
         cfg.predict.model,
         cfg.predict.input_dir,
         run.output_dir,
         backend=backend,
         batch_size=int(cfg.loader.batch_size),
         threshold=float(cfg.predict.threshold),
+        say=console.print,
     )
-    console.print(f"{backend} scores of {cfg.predict.model} -> {scores_file}")
-    return scores_file

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
 
-from winclip_lit.run.visualize import panel, save_panel
+from winclip_lit.run.predict_files import write_image_result
 
 
 class PredictionWriter(BasePredictionWriter):
@@ -44,16 +44,9 @@ class PredictionWriter(BasePredictionWriter):
             if not ok:
                 self._mine.append((index, None, reason))
                 continue
-            path = self.files[index]
-            overlay = self.output_dir / "overlays" / self.names[index]
-            save_panel(overlay, panel(path, anomaly_map.numpy(), self.threshold))
-            row = [
-                str(path),
-                f"{float(score):.6f}",
-                f"{float(anomaly_map.max()):.6f}",
-                int(float(score) >= self.threshold),
-                self.names[index],
-            ]
+            row = write_image_result(
+                self.output_dir, self.files[index], self.names[index], score, anomaly_map, self.threshold
+            )
             self._mine.append((index, row, ""))
 
     def write_on_epoch_end(self, trainer: Any, pl_module: Any, predictions: Any, batch_indices: Any) -> None:

@@ -1,0 +1,115 @@
+"""What a prediction run lists, names, skips and writes, for every backend (torch, onnxruntime, openvino).
+
+Every image below the input folder is listed (subfolders included, sorted by relative path); each readable
+one gets a row of ``scores.csv`` and an overlay named after its relative path (``a/x.png`` ->
+``overlays/a/x_png.png``, so ``x.png``/``x.jpg`` or ``a/x.png``/``b/x.png`` never overwrite each other);
+unreadable ones are skipped, named one line each and in ``skipped.txt``, and the run ends with
+:class:`~winclip_lit.run.errors.PartialResultError` after writing the others' scores.
+
+Imports neither torch nor Lightning: the exported backends run where only a runtime is installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from winclip_lit.config.errors import ConfigError
+from winclip_lit.data.io import IMAGE_EXTENSIONS, is_image_file
+from winclip_lit.files import write_text
+from winclip_lit.run.errors import PartialResultError
+from winclip_lit.run.tables import write_csv
+from winclip_lit.run.visualize import panel, save_panel
+
+SCORE_COLUMNS = ["image", "image_score", "max_pixel_score", "anomalous", "overlay"]
+"""The columns of ``scores.csv``."""
+
+
+def input_images(folder: str | Path) -> list[Path]:
+    """Image files below ``folder`` (subfolders included), sorted by relative path."""
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise ConfigError(
+            f"predict.input_dir={folder} does not exist; pass predict.input_dir=/path/to/images"
+        )
+    files = sorted((p for p in folder.rglob("*") if is_image_file(p)), key=lambda p: p.as_posix())
+    if not files:
+        raise ConfigError(f"predict.input_dir={folder} holds no images ({'/'.join(IMAGE_EXTENSIONS)})")
+    return files
+
+
+def overlay_names(files: Sequence[Path], root: Path) -> list[str]:
+    """A unique overlay file name per image: its relative path with the extension folded into the stem."""
+    names, seen = [], set()
+    for path in files:
+        relative = Path(path).relative_to(root)
+        base = relative.with_name(f"{relative.stem}_{relative.suffix.lstrip('.').lower()}").as_posix()
+        name, n = f"{base}.png", 1
+        while name in seen:
+            n += 1
+            name = f"{base}_{n}.png"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def write_image_result(
+    output_dir: Path, path: Path, overlay: str, score: float, anomaly_map: Any, threshold: float
+) -> list[Any]:
+    """Draw ``overlays/<overlay>`` of one scored image and return its row of ``scores.csv``.
+
+    Args:
+        output_dir: The run folder.
+        path: The image file.
+        overlay: Its overlay name (from :func:`overlay_names`).
+        score: Its image score.
+        anomaly_map: Its (H, W) anomaly map (numpy array or CPU tensor).
+        threshold: Outline threshold of the overlay and the ``anomalous`` column.
+    """
+    values = np.asarray(anomaly_map, dtype=np.float32)
+    save_panel(output_dir / "overlays" / overlay, panel(path, values, threshold))
+    score = float(score)
+    return [str(path), f"{score:.6f}", f"{float(values.max()):.6f}", int(score >= threshold), overlay]
+
+
+def finish_prediction(
+    output_dir: Path,
+    rows: Sequence[Sequence[Any]],
+    skipped: Sequence[tuple[str, str]],
+    scored_by: str,
+    threshold: float,
+    say: Callable[[str], Any],
+) -> Path:
+    """Write ``scores.csv``, say what was scored; with skipped files also ``skipped.txt`` and raise.
+
+    Args:
+        output_dir: The run folder.
+        rows: The rows of the scored images, in listing order.
+        skipped: ``(path, reason)`` of each unreadable image, in listing order.
+        scored_by: What scored them, for the summary line (``as 'screw'``, ``with screw.onnx (openvino)``).
+        threshold: The ``anomalous`` threshold, for the summary line.
+        say: Prints one line.
+
+    Returns:
+        The path of ``scores.csv``.
+
+    Raises:
+        PartialResultError: Some images were skipped (after everything else is written).
+    """
+    scores_file = write_csv(output_dir / "scores.csv", SCORE_COLUMNS, rows)
+    flagged = sum(int(row[3]) for row in rows)
+    say(
+        f"{len(rows)} images scored {scored_by}: {flagged} at or above threshold {threshold} -> {scores_file}"
+    )
+    if skipped:
+        for path, reason in skipped:
+            say(f"skipped {path}: {reason}")
+        listing = write_text(output_dir / "skipped.txt", "".join(f"{p}\n" for p, _ in skipped))
+        raise PartialResultError(
+            f"{len(skipped)} unreadable image(s) skipped (listed in {listing}); scores.csv holds the "
+            f"other {len(rows)}"
+        )
+    return scores_file
