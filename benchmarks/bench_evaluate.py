@@ -110,7 +110,7 @@ def table(results: dict[str, dict], sizes: tuple[int, int], batch_size: int) -> 
         "**start-up / model s/image** (target <= 3 on ViT-B-16-plus-240)",
         lambda r: f"**{r['startup'] / r['model_per_image']:.1f}x**",
     )
-    row("- imports (fresh interpreter: evaluate.py, `winclip_lit.run.evaluate`)", seconds, "imports")
+    row("- imports (fresh interpreter: evaluate.py, `winclip_lit.tasks.evaluate`)", seconds, "imports")
     row("- model build (`load_backbone`, `WinCLIP(...)`)", seconds, "build")
     row("- text encoding (`set_class_name`, 242 sentences)", seconds, "text")
     row("- data set-up (datamodule, workers, first batch)", seconds, "data")

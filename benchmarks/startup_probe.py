@@ -3,7 +3,7 @@
 Run by ``bench_evaluate.py`` (not meant to be called by hand): the parent passes the wall-clock time at
 which it started this process and a JSON job; the last stdout line is a JSON object of seconds:
 
-- ``imports``: interpreter start plus the imports of evaluate.py and ``winclip_lit.run.evaluate``;
+- ``imports``: interpreter start plus the imports of evaluate.py and ``winclip_lit.tasks.evaluate``;
 - ``build``: ``load_backbone`` (random weights) and ``WinCLIP(...)``, with whatever they import;
 - ``text``: ``set_class_name`` (the 242 prompt sentences of the paper's ensemble);
 - ``data``: the folder datamodule, its test set-up and the first batch out of its workers;
@@ -25,7 +25,7 @@ def main() -> None:
     import hydra  # noqa: F401  (evaluate.py's own imports, then the task module it loads)
 
     import winclip_lit.cli  # noqa: F401
-    import winclip_lit.run.evaluate  # noqa: F401
+    import winclip_lit.tasks.evaluate  # noqa: F401
 
     times = {"imports": time.time() - spawned}
 

@@ -213,7 +213,7 @@ class WinCLIPModule(L.LightningModule):
         self.log_dict({f"{name}/{key}": value for key, value in self.results.items()}, rank_zero_only=True)
 
 
-class WinCLIPFitModule(WinCLIPModule):
+class WinCLIPTrainModule(WinCLIPModule):
     """The "fit" of a training-free method through Lightning's predict loop: one item per category.
 
     Each item is a category's :class:`CategorySetup` (its reference images); ``predict_step`` builds the

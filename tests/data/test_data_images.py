@@ -15,7 +15,7 @@ from PIL import Image
 from winclip_lit.data.dataset import AnomalyTestDataset, TestRecord
 from winclip_lit.data.io import load_image
 from winclip_lit.model.preprocess import ImageTransform
-from winclip_lit.run.visualize import panel
+from winclip_lit.reporting.overlays import panel
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ def test_one_list_of_image_extensions_also_read_without_torch() -> None:
         "import sys; sys.modules['torch'] = None\n"
         "from winclip_lit.data import io\n"
         "from winclip_lit.deploy import runtime\n"
-        "from winclip_lit.run import predict_files\n"
+        "from winclip_lit.reporting import predictions as predict_files\n"
         "assert predict_files.IMAGE_EXTENSIONS is io.IMAGE_EXTENSIONS, 'two lists'\n"
         "assert not hasattr(runtime, 'IMAGE_EXTENSIONS'), 'the runtime keeps a list of its own'\n"
     )

@@ -16,12 +16,12 @@ from PIL import Image
 from winclip_lit.data.synthetic import make_mvtec
 from winclip_lit.deploy.runtime import ExportedModel
 from winclip_lit.deploy.sidecar import read_sidecar
-from winclip_lit.run.build import build_datamodule, build_model
-from winclip_lit.run.checkpoint import Checkpoint
-from winclip_lit.run.context import RunContext
-from winclip_lit.run.errors import ConfigError
-from winclip_lit.run.export import export
-from winclip_lit.run.fit import fit
+from winclip_lit.engine.build import build_datamodule, build_model
+from winclip_lit.engine.checkpoint import Checkpoint
+from winclip_lit.engine.context import RunContext
+from winclip_lit.engine.errors import ConfigError
+from winclip_lit.tasks.export import export
+from winclip_lit.tasks.train import train
 
 CATEGORIES = ("bottle", "metal_nut")
 
@@ -68,7 +68,7 @@ def test_export_every_category_of_the_dataset_with_its_references(mvtec, tmp_pat
 
 
 def test_export_from_a_checkpoint_to_openvino(mvtec, tmp_path):
-    checkpoint_file = fit(make_config(*mvtec, "shot=2", "seed=3"), RunContext(tmp_path / "fit", "train"))
+    checkpoint_file = train(make_config(*mvtec, "shot=2", "seed=3"), RunContext(tmp_path / "fit", "train"))
     cfg = make_config(
         *TINY,
         f"ckpt_path={checkpoint_file}",

@@ -20,9 +20,9 @@ from PIL import Image
 from winclip_lit.deploy.errors import DeployError
 from winclip_lit.deploy.runtime import ExportedModel, preprocess
 from winclip_lit.deploy.sidecar import read_sidecar, sidecar_path
-from winclip_lit.run.context import RunContext
-from winclip_lit.run.errors import ConfigError
-from winclip_lit.run.predict_exported import predict_exported
+from winclip_lit.engine.context import RunContext
+from winclip_lit.engine.errors import ConfigError
+from winclip_lit.tasks.predict_exported import predict_exported
 
 
 def _pictures():
@@ -51,7 +51,7 @@ TORCH_FREE_RUN = textwrap.dedent(
     """
     import sys
     sys.modules["torch"] = None  # any `import torch` now raises ImportError
-    from winclip_lit.run.predict_exported import predict_folder
+    from winclip_lit.tasks.predict_exported import predict_folder
     model, images, out = sys.argv[1:4]
     for backend in ("onnxruntime", "openvino"):
         predict_folder(model, images, f"{out}/{backend}", backend=backend, batch_size=2, threshold=0.5)
@@ -206,7 +206,7 @@ def test_predict_config_keys_select_the_exported_path(zero_shot_onnx, tmp_path):
 
 def test_predict_task_scores_with_an_exported_file(zero_shot_onnx, tmp_path):
     """`winclip-lit predict predict.backend=onnxruntime predict.model=<file>` goes through the exported path."""
-    from winclip_lit.run.predict import predict
+    from winclip_lit.tasks.predict import predict
 
     write_images(tmp_path / "images", 2, seed=5)
     cfg = make_config(
@@ -236,8 +236,8 @@ def test_sidecar_image_size_must_be_the_graphs(zero_shot_onnx, tmp_path, backend
 
 
 def test_predict_folder_skips_unreadable_files_and_reads_subfolders(zero_shot_onnx, tmp_path):
-    from winclip_lit.run.errors import PartialResultError
-    from winclip_lit.run.predict_exported import predict_folder
+    from winclip_lit.engine.errors import PartialResultError
+    from winclip_lit.tasks.predict_exported import predict_folder
 
     files = write_images(tmp_path / "images" / "sub", 2, seed=4)
     (tmp_path / "images" / "bad.png").write_bytes(b"not an image")

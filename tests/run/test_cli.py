@@ -11,9 +11,9 @@ import torch
 from run_support import REPO, TINY, cli_env, make_config
 
 from winclip_lit.cli import one_line
-from winclip_lit.run.build import build_trainer
-from winclip_lit.run.datasets import prepare_dataset
-from winclip_lit.run.errors import ConfigError, user_errors
+from winclip_lit.engine.build import build_trainer
+from winclip_lit.engine.data import prepare_dataset
+from winclip_lit.engine.errors import ConfigError, user_errors
 
 CASES = {
     "report_without_runs": (["dir={tmp}"], "no metrics.json below"),

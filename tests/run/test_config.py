@@ -9,9 +9,9 @@ from omegaconf import OmegaConf
 from run_support import REPO, make_config
 
 from winclip_lit.config import CONFIG_DIR
+from winclip_lit.engine.context import RunContext
 from winclip_lit.model import prompts
-from winclip_lit.run.context import RunContext
-from winclip_lit.run.evaluate import evaluate
+from winclip_lit.tasks.evaluate import evaluate
 
 GROUPS = (
     "backbone",

@@ -32,11 +32,11 @@ from winclip_lit.data.synthetic import (
     make_ksdd2,
     make_mpdd,
 )
+from winclip_lit.engine.context import RunContext
+from winclip_lit.engine.data import prepare_dataset
+from winclip_lit.engine.errors import ConfigError
 from winclip_lit.metrics import METRIC_KEYS
-from winclip_lit.run.context import RunContext
-from winclip_lit.run.datasets import prepare_dataset
-from winclip_lit.run.errors import ConfigError
-from winclip_lit.run.evaluate import evaluate
+from winclip_lit.tasks.evaluate import evaluate
 
 # dataset config -> (root folder under WINCLIP_DATA, categories evaluated, prompt class name per category)
 DATASETS = {

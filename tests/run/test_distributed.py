@@ -8,10 +8,10 @@ import pytest
 from omegaconf import OmegaConf
 from run_support import REPO, make_config
 
-from winclip_lit.run.context import RunContext
-from winclip_lit.run.devices import num_processes
-from winclip_lit.run.distributed import gpu_slot, launch
-from winclip_lit.run.errors import ConfigError
+from winclip_lit.engine.context import RunContext
+from winclip_lit.engine.devices import num_processes
+from winclip_lit.engine.distributed import gpu_slot, launch
+from winclip_lit.engine.errors import ConfigError
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_sweep_jobs_share_a_wandb_group_and_are_named_by_their_overrides(tmp_pat
     from hydra.types import RunMode
     from omegaconf import open_dict
 
-    from winclip_lit.run.context import hydra_context
+    from winclip_lit.engine.context import hydra_context
 
     cfg = make_config("shot=1", hydra=True)
     with open_dict(cfg):

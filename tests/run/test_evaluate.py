@@ -15,11 +15,11 @@ from run_oracle import evaluate_category
 from run_support import CATEGORIES, make_config, read_metrics
 
 from winclip_lit import TINY_MODEL_NAME, WinCLIP
+from winclip_lit.engine.checkpoint import Checkpoint
+from winclip_lit.engine.context import RunContext
+from winclip_lit.engine.errors import ConfigError
 from winclip_lit.metrics import METRIC_KEYS
-from winclip_lit.run.checkpoint import Checkpoint
-from winclip_lit.run.context import RunContext
-from winclip_lit.run.errors import ConfigError
-from winclip_lit.run.evaluate import evaluate
+from winclip_lit.tasks.evaluate import evaluate
 
 
 def test_metrics_json_matches_direct_computation(shot2_run: Path, data_dir: Path) -> None:
@@ -83,7 +83,7 @@ def test_checkpoint_gives_identical_metrics_without_references(
 
 
 def test_two_process_ddp_equals_one_process(shot2_run: Path, mvtec_args: list[str], tmp_path: Path) -> None:
-    """Rank 0 runs in this process, rank 1 in a child started by winclip_lit.run.distributed (gloo)."""
+    """Rank 0 runs in this process, rank 1 in a child started by winclip_lit.engine.distributed (gloo)."""
     cfg = make_config(
         *mvtec_args,
         "shot=2",

@@ -13,7 +13,7 @@ from PIL import Image
 
 from winclip_lit.files import write_atomic
 from winclip_lit.metrics import AnomalyMetrics
-from winclip_lit.run.figures import (
+from winclip_lit.reporting.figures import (
     DPI,
     category_figure_paths,
     draw_curves,

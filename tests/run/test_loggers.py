@@ -11,9 +11,9 @@ import wandb
 from run_support import make_config
 
 from winclip_lit.config.errors import ConfigError
+from winclip_lit.engine.context import RunContext
+from winclip_lit.loggers.build import build_loggers, log_mean, logging_session, wandb_mode
 from winclip_lit.metrics import METRIC_KEYS
-from winclip_lit.run.context import RunContext
-from winclip_lit.run.loggers import build_loggers, log_mean, logging_session, wandb_mode
 
 
 def test_wandb_mode_falls_back_to_offline_without_credentials(
@@ -76,7 +76,7 @@ def test_offline_wandb_run_holds_curves_overlays_table_and_artifacts(
 ) -> None:
     import json
 
-    from winclip_lit.run.evaluate import evaluate
+    from winclip_lit.tasks.evaluate import evaluate
 
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
@@ -102,7 +102,7 @@ def test_offline_wandb_run_holds_curves_overlays_table_and_artifacts(
 
 
 def test_figures_are_written_without_any_logger(tmp_path: Path, mvtec_args: list[str]) -> None:
-    from winclip_lit.run.evaluate import evaluate
+    from winclip_lit.tasks.evaluate import evaluate
 
     evaluate(make_config(*mvtec_args, "shot=1"), RunContext(tmp_path, "evaluate"))
     figures = tmp_path / "figures"
@@ -115,7 +115,7 @@ def test_figures_are_written_without_any_logger(tmp_path: Path, mvtec_args: list
 
 def test_results_artifact_holds_the_metrics_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from winclip_lit.files import write_text
-    from winclip_lit.run.loggers import log_artifacts
+    from winclip_lit.loggers.build import log_artifacts
 
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
@@ -131,9 +131,9 @@ def test_results_artifact_holds_the_metrics_files(monkeypatch: pytest.MonkeyPatc
 
 def test_trainer_test_returns_the_category_metrics(tmp_path: Path, mvtec_args: list[str]) -> None:
     """The module logs through Lightning: trainer.test returns <category>/<metric>, a CSV logger gets them."""
+    from winclip_lit.engine.build import build_datamodule, build_metrics, build_model, build_trainer
+    from winclip_lit.engine.category import category_setup
     from winclip_lit.lit_module import WinCLIPModule
-    from winclip_lit.run.build import build_datamodule, build_metrics, build_model, build_trainer
-    from winclip_lit.run.setup import category_setup
 
     cfg = make_config(*mvtec_args, "shot=1")
     model = build_model(cfg)

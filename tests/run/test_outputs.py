@@ -12,11 +12,11 @@ from omegaconf import open_dict
 from run_support import CATEGORIES, TINY, make_config, run_cli
 
 from winclip_lit.config.errors import ConfigError
+from winclip_lit.engine.context import RunContext
+from winclip_lit.engine.outputs import claim_folder, guard_folder
 from winclip_lit.files import append_line, write_text
-from winclip_lit.run.context import RunContext
-from winclip_lit.run.evaluate import PARTIAL_FILE, evaluate
-from winclip_lit.run.outputs import claim_folder, guard_folder
-from winclip_lit.run.report import build_report
+from winclip_lit.tasks.evaluate import PARTIAL_FILE, evaluate
+from winclip_lit.tasks.report import build_report
 
 
 def hydra_cfg(tmp_path: Path, *overrides: str):

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 from run_support import TINY, make_config, read_metrics, run_cli
 
-from winclip_lit.run.context import RunContext
-from winclip_lit.run.errors import ConfigError
-from winclip_lit.run.predict import predict
+from winclip_lit.engine.context import RunContext
+from winclip_lit.engine.errors import ConfigError
+from winclip_lit.tasks.predict import predict
 
 
 def read_scores(path: Path) -> list[dict[str, str]]:
@@ -80,7 +80,7 @@ def test_unreadable_images_are_skipped_named_and_the_rest_scored(data_dir: Path,
     """Before: one unreadable file stopped the run and no scores.csv was written."""
     import shutil
 
-    from winclip_lit.run.errors import PartialResultError
+    from winclip_lit.engine.errors import PartialResultError
 
     folder = tmp_path / "images"
     shutil.copytree(data_dir / "folder" / "abnormal_0", folder)

@@ -14,11 +14,11 @@ from run_support import REPO, make_config
 
 from winclip_lit import TINY_MODEL_NAME, WinCLIP
 from winclip_lit.config.validate import model_options
+from winclip_lit.engine.context import RunContext
 from winclip_lit.metrics import METRIC_KEYS
 from winclip_lit.model.prompts import ANOMALIB_TEMPLATES
 from winclip_lit.readings import READINGS, reading_table
-from winclip_lit.run.context import RunContext
-from winclip_lit.run.evaluate import evaluate
+from winclip_lit.tasks.evaluate import evaluate
 
 PRESETS = sorted(p.stem for p in (REPO / "conf" / "reading").glob("*.yaml"))
 

@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 from run_support import make_config, read_metrics, run_cli
 
 from winclip_lit.metrics import METRIC_KEYS
-from winclip_lit.run.report import PAPER, build_report, report
+from winclip_lit.tasks.report import PAPER, build_report, report
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -70,7 +70,7 @@ def test_report_groups_seeds_and_matches_paper_rows(tmp_path: Path) -> None:
 
 
 def test_suite_report_puts_published_figures_with_their_source(tmp_path: Path) -> None:
-    from winclip_lit.run.report import PUBLISHED
+    from winclip_lit.tasks.report import PUBLISHED
 
     for dataset in ("mvtec", "mpdd", "ksdd2"):
         config = OmegaConf.to_container(make_config(f"dataset={dataset}"), resolve=True)

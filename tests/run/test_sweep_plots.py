@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from winclip_lit.run.sweep_plots import (
+from winclip_lit.reporting.sweep_plots import (
     draw_setting_bars,
     draw_shot_curves,
     draw_sweep_figures,

@@ -15,8 +15,8 @@ import yaml
 from run_support import REPO, make_config
 from wandb import wandb_agent
 
-from winclip_lit.run.argv import hydra_overrides
-from winclip_lit.run.errors import ConfigError
+from winclip_lit.cli.argv import hydra_overrides
+from winclip_lit.engine.errors import ConfigError
 
 SWEEPS = REPO / "sweeps"
 CONF = REPO / "src" / "winclip_lit" / "conf"

@@ -15,15 +15,15 @@ import torch
 import wandb
 from PIL import Image
 
-import winclip_lit.run
-from winclip_lit.metrics import AnomalyMetrics
-from winclip_lit.run.wandb_media import (
+import winclip_lit.loggers
+from winclip_lit.loggers.wandb_media import (
     IMAGE_TABLE_COLUMNS,
     curve_charts,
     image_table,
     metric_bar_charts,
     sample_images,
 )
+from winclip_lit.metrics import AnomalyMetrics
 from winclip_lit.samples import ImageResult
 
 

@@ -146,9 +146,9 @@ def with_checkpoint(cfg: DictConfig, run: Any) -> tuple[DictConfig, Checkpoint |
 
     Args:
         cfg: The composed run config.
-        run: The run's :class:`~winclip_lit.run.context.RunContext` (its overrides say what was given).
+        run: The run's :class:`~winclip_lit.engine.context.RunContext` (its overrides say what was given).
     """
-    from winclip_lit.run.context import console, process_rank
+    from winclip_lit.engine.context import console, process_rank
 
     if not cfg.get("ckpt_path"):
         return cfg, None

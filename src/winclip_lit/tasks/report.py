@@ -14,9 +14,9 @@ from omegaconf import OmegaConf
 
 from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.keys import LOCATION_KEYS, SEED_KEY, flatten, setting_of
-from winclip_lit.run.context import console
-from winclip_lit.run.outputs import FAILED_FILE
-from winclip_lit.run.tables import METRIC_LABELS, PARTIAL_FILE, markdown, write_table
+from winclip_lit.engine.context import console
+from winclip_lit.engine.outputs import FAILED_FILE
+from winclip_lit.reporting.tables import METRIC_LABELS, PARTIAL_FILE, markdown, write_table
 
 PAPER: dict[tuple[str, int], dict[str, float]] = {
     ("mvtec", 0): {
@@ -291,7 +291,7 @@ def report(root: str | Path, output_dir: str | Path | None = None, figures: bool
     print(markdown(header, rows))
     drawn = {}
     if figures:
-        from winclip_lit.run.sweep_plots import draw_sweep_figures
+        from winclip_lit.reporting.sweep_plots import draw_sweep_figures
 
         groups, _ = group_runs(find_results(root))
         drawn = draw_sweep_figures(out / "figures", [(g.setting, g.means) for g in groups], paper=PAPER)

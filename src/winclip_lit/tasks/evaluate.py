@@ -15,19 +15,19 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from winclip_lit.callbacks.dashboard import choose_indices, show_category, show_run
 from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.keys import result_keys_of, setting_of
+from winclip_lit.engine.build import build_cache, build_datamodule, build_metrics, build_model, build_trainer
+from winclip_lit.engine.category import category_setup
+from winclip_lit.engine.checkpoint import with_checkpoint
+from winclip_lit.engine.context import RunContext, console, process_rank
+from winclip_lit.engine.data import prepare_dataset
+from winclip_lit.engine.devices import set_threads, wants_gpu
+from winclip_lit.engine.distributed import gpu_slot, launch
 from winclip_lit.files import append_line
-from winclip_lit.run.build import build_cache, build_datamodule, build_metrics, build_model, build_trainer
-from winclip_lit.run.checkpoint import with_checkpoint
-from winclip_lit.run.context import RunContext, console, process_rank
-from winclip_lit.run.dashboard import choose_indices, show_category, show_run
-from winclip_lit.run.datasets import prepare_dataset
-from winclip_lit.run.devices import set_threads, wants_gpu
-from winclip_lit.run.distributed import gpu_slot, launch
-from winclip_lit.run.loggers import build_loggers, log_artifacts, log_config, log_mean, logging_session
-from winclip_lit.run.setup import category_setup
-from winclip_lit.run.tables import METRIC_LABELS, PARTIAL_FILE, percent, write_results
+from winclip_lit.loggers.build import build_loggers, log_artifacts, log_config, log_mean, logging_session
+from winclip_lit.reporting.tables import METRIC_LABELS, PARTIAL_FILE, percent, write_results
 
 SUMMARY_KEYS = ("image_auroc", "pixel_auroc", "pixel_aupro")
 

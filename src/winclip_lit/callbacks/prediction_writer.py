@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
 
-from winclip_lit.run.predict_files import write_image_result
+from winclip_lit.reporting.predictions import write_image_result
 
 
 class PredictionWriter(BasePredictionWriter):

@@ -24,11 +24,11 @@ import hydra
 from omegaconf import DictConfig
 
 TASKS: dict[str, tuple[str, str]] = {
-    "evaluate": ("config", "winclip_lit.run.evaluate:evaluate"),
-    "train": ("config", "winclip_lit.run.fit:fit"),
-    "predict": ("config", "winclip_lit.run.predict:predict"),
-    "report": ("report", "winclip_lit.run.report:report_task"),
-    "export": ("config", "winclip_lit.run.export:export"),
+    "evaluate": ("config", "winclip_lit.tasks.evaluate:evaluate"),
+    "train": ("config", "winclip_lit.tasks.train:train"),
+    "predict": ("config", "winclip_lit.tasks.predict:predict"),
+    "report": ("report", "winclip_lit.tasks.report:report_task"),
+    "export": ("config", "winclip_lit.tasks.export:export"),
 }
 """Task name -> (primary config, the function that runs it)."""
 
@@ -89,10 +89,10 @@ def run_task(cfg: DictConfig) -> Any:
     With ``optimized_metric`` set (hyper-parameter search) the job returns that metric of the mean.
     """
     from winclip_lit.config.validate import validate
-    from winclip_lit.run.context import console, hydra_context
-    from winclip_lit.run.errors import environment_failure, user_errors
-    from winclip_lit.run.imports import blocked_imports, unused_packages
-    from winclip_lit.run.outputs import record_failure
+    from winclip_lit.engine.context import console, hydra_context
+    from winclip_lit.engine.errors import environment_failure, user_errors
+    from winclip_lit.engine.imports import blocked_imports, unused_packages
+    from winclip_lit.engine.outputs import record_failure
 
     run = hydra_context()
     try:
@@ -136,9 +136,9 @@ def _hydra_main(config_name: str) -> Any:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry of the ``winclip-lit`` command (``argv``: the task, then overrides; default ``sys.argv[1:]``)."""
     global _task_name
+    from winclip_lit.cli.argv import hydra_overrides, split_flags
     from winclip_lit.config.hydra_setup import prepare_hydra
-    from winclip_lit.run.argv import hydra_overrides, split_flags
-    from winclip_lit.run.outputs import RunRefused, failed_jobs
+    from winclip_lit.engine.outputs import RunRefused, failed_jobs
 
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         os.environ[_DEBUG_ENV] = "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises; we print one line
     prepare_hydra()
-    from winclip_lit.run.errors import user_errors
+    from winclip_lit.engine.errors import user_errors
 
     try:
         flags, overrides = split_flags(hydra_overrides(args[1:]))

@@ -11,7 +11,7 @@ from winclip_lit.lit_module import CategorySetup
 
 if TYPE_CHECKING:
     from winclip_lit.data import AnomalyDataModule
-    from winclip_lit.run.checkpoint import Checkpoint
+    from winclip_lit.engine.checkpoint import Checkpoint
 
 
 def category_setup(

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from winclip_lit.metrics.curves import Curve
-from winclip_lit.run.tables import METRIC_LABELS
+from winclip_lit.reporting.tables import METRIC_LABELS
 from winclip_lit.samples import ImageResult
 
 IMAGE_TABLE_COLUMNS = ("file", "defect", "label", "image_score", "map_max")
@@ -37,7 +37,7 @@ def curve_table(curves: Mapping[str, Curve], keys: Sequence[str]) -> Any:
     """
     import wandb
 
-    from winclip_lit.run.figures import curve_label
+    from winclip_lit.reporting.figures import curve_label
 
     present = [k for k in keys if k in curves]
     if not present:
@@ -109,7 +109,7 @@ def overlay_image(
     import wandb
     from PIL import Image
 
-    from winclip_lit.run.visualize import heat
+    from winclip_lit.reporting.overlays import heat
 
     values = _numpy(anomaly_map).astype(np.float32)
     height, width = values.shape

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from winclip_lit.run.loggers import wandb_runs
-from winclip_lit.run.tables import METRIC_LABELS
+from winclip_lit.loggers.build import wandb_runs
+from winclip_lit.reporting.tables import METRIC_LABELS
 from winclip_lit.samples import ImageResult, sample_indices
 
 
@@ -48,13 +48,13 @@ def show_category(
     curves = module.metrics.curves(max_points=max_points)
     samples = _sample_triples(module)
     if figures:
-        from winclip_lit.run.figures import write_category_figures
+        from winclip_lit.reporting.figures import write_category_figures
 
         write_category_figures(output_dir, category, curves, samples, threshold)
     runs = wandb_runs(loggers)
     if not runs:
         return
-    from winclip_lit.run.wandb_media import curve_charts, image_table, sample_images
+    from winclip_lit.loggers.wandb_media import curve_charts, image_table, sample_images
 
     payload = {**curve_charts(category, curves), f"{category}/images": image_table(module.images)}
     if samples:
@@ -73,7 +73,7 @@ def show_run(
 ) -> None:
     """The per-category bar chart and the results table of the whole run (rank 0)."""
     if figures and results:
-        from winclip_lit.run.figures import draw_metric_bars, figures_dir
+        from winclip_lit.reporting.figures import draw_metric_bars, figures_dir
 
         draw_metric_bars(figures_dir(output_dir) / "metrics.png", results, keys)
     runs = wandb_runs(loggers)
@@ -81,7 +81,7 @@ def show_run(
         return
     import wandb
 
-    from winclip_lit.run.wandb_media import metric_bar_charts
+    from winclip_lit.loggers.wandb_media import metric_bar_charts
 
     table = wandb.Table(columns=["category", *(METRIC_LABELS.get(k, k) for k in keys)])
     for name, row in {**results, "mean": mean}.items():

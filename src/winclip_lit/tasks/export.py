@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
 
+from winclip_lit.engine.build import build_cache, build_datamodule, build_model
+from winclip_lit.engine.category import category_setup
+from winclip_lit.engine.checkpoint import Checkpoint, with_checkpoint
+from winclip_lit.engine.context import RunContext, console
+from winclip_lit.engine.data import prepare_dataset
+from winclip_lit.engine.devices import set_threads
+from winclip_lit.engine.errors import ConfigError
 from winclip_lit.lit_module import CategorySetup, WinCLIPModule
-from winclip_lit.run.build import build_cache, build_datamodule, build_model
-from winclip_lit.run.checkpoint import Checkpoint, with_checkpoint
-from winclip_lit.run.context import RunContext, console
-from winclip_lit.run.datasets import prepare_dataset
-from winclip_lit.run.devices import set_threads
-from winclip_lit.run.errors import ConfigError
-from winclip_lit.run.setup import category_setup
 
 if TYPE_CHECKING:
     from winclip_lit import WinCLIP

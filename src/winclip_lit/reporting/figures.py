@@ -22,7 +22,7 @@ import numpy as np
 
 from winclip_lit.files import write_atomic
 from winclip_lit.metrics.curves import CURVE_TITLES, Curve
-from winclip_lit.run.tables import METRIC_LABELS
+from winclip_lit.reporting.tables import METRIC_LABELS
 from winclip_lit.samples import ImageResult
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ def save_overlay(
     """
     from PIL import Image
 
-    from winclip_lit.run.visualize import panel
+    from winclip_lit.reporting.overlays import panel
 
     picture = panel(image_path, _numpy(anomaly_map), threshold, None if mask is None else _numpy(mask))
     return write_atomic(path, lambda handle: Image.fromarray(picture).save(handle, format="PNG"))

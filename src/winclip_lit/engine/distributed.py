@@ -1,7 +1,7 @@
 """Process launching for multi-device runs that works inside Hydra sweeps.
 
 Lightning's own DDP launcher re-executes ``sys.argv``, which under ``-m`` re-runs the whole sweep in
-every child. Instead, this module starts the extra ranks itself: ``python -m winclip_lit.run.distributed
+every child. Instead, this module starts the extra ranks itself: ``python -m winclip_lit.engine.distributed
 <config.yaml>`` with ``LOCAL_RANK``/``WORLD_SIZE``/``MASTER_*`` set, each given the parent's resolved
 job config; Lightning sees ``LOCAL_RANK`` and joins them (``creates_processes_externally``). The parent
 is rank 0. This works for single runs and for every job of a sweep (basic or joblib launcher).
@@ -26,9 +26,9 @@ import torch
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from winclip_lit.run.context import RunContext
-from winclip_lit.run.devices import num_processes
-from winclip_lit.run.errors import ConfigError
+from winclip_lit.engine.context import RunContext
+from winclip_lit.engine.devices import num_processes
+from winclip_lit.engine.errors import ConfigError
 
 Task = Callable[[DictConfig, RunContext], Any]
 
@@ -105,7 +105,7 @@ def launch(task: Task, cfg: DictConfig, run: RunContext) -> Any:
     }
     children = [
         subprocess.Popen(
-            [sys.executable, "-m", "winclip_lit.run.distributed", str(worker_file)],
+            [sys.executable, "-m", "winclip_lit.engine.distributed", str(worker_file)],
             env={**os.environ, **env, "LOCAL_RANK": str(rank), "RANK": str(rank)},
         )
         for rank in range(1, world)

@@ -2,7 +2,7 @@
 map overlays.
 
 What is listed, how overlays are named, what is skipped and what is written is shared with the exported
-backends (:mod:`winclip_lit.run.predict_files`).
+backends (:mod:`winclip_lit.reporting.predictions`).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from torch.utils.data import DataLoader, Dataset
 from winclip_lit.config.errors import ConfigError
 from winclip_lit.data.errors import DatasetError
 from winclip_lit.data.io import load_image
-from winclip_lit.run.build import build_cache, build_model, build_trainer
-from winclip_lit.run.checkpoint import Checkpoint, with_checkpoint
-from winclip_lit.run.context import RunContext, console, process_rank
-from winclip_lit.run.devices import loader_workers, pin_memory, set_threads
-from winclip_lit.run.distributed import launch
-from winclip_lit.run.predict_files import finish_prediction, input_images, overlay_names
-from winclip_lit.run.setup import category_setup
+from winclip_lit.engine.build import build_cache, build_model, build_trainer
+from winclip_lit.engine.category import category_setup
+from winclip_lit.engine.checkpoint import Checkpoint, with_checkpoint
+from winclip_lit.engine.context import RunContext, console, process_rank
+from winclip_lit.engine.devices import loader_workers, pin_memory, set_threads
+from winclip_lit.engine.distributed import launch
+from winclip_lit.reporting.predictions import finish_prediction, input_images, overlay_names
 
 DEFAULT_CATEGORY = "object"
 
@@ -66,8 +66,8 @@ def predict_category(cfg: DictConfig, checkpoint: Checkpoint | None) -> str:
 
 def run_prediction(cfg: DictConfig, run: RunContext) -> Path | None:
     """Score every image of ``predict.input_dir`` on this rank; rank 0 writes ``scores.csv``."""
+    from winclip_lit.callbacks.prediction_writer import PredictionWriter
     from winclip_lit.lit_module import WinCLIPModule
-    from winclip_lit.run.writer import PredictionWriter
 
     cfg, checkpoint = with_checkpoint(cfg, run)
     root = Path(cfg.predict.input_dir).expanduser()
@@ -100,7 +100,7 @@ def run_prediction(cfg: DictConfig, run: RunContext) -> Path | None:
 def predict(cfg: DictConfig, run: RunContext) -> Path | None:
     """Predict on every device the trainer config asks for (extra DDP ranks started here)."""
     if cfg.predict.get("backend", "torch") != "torch":
-        from winclip_lit.run.predict_exported import predict_exported
+        from winclip_lit.tasks.predict_exported import predict_exported
 
         return predict_exported(cfg, run)
     if not cfg.predict.input_dir:

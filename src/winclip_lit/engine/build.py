@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.validate import check_options
-from winclip_lit.run.devices import loader_workers, pin_memory
+from winclip_lit.engine.devices import loader_workers, pin_memory
 
 if TYPE_CHECKING:
     import lightning as L
@@ -77,7 +77,7 @@ def build_model(cfg: DictConfig) -> WinCLIP:
 def build_datamodule(cfg: DictConfig, model: WinCLIP, k_shot: int | None = None) -> AnomalyDataModule:
     """The configured datamodule for ``model``'s transform; ``k_shot`` overrides ``shot.k``.
 
-    Call :func:`winclip_lit.run.datasets.prepare_dataset` first for CLI-friendly errors and downloads.
+    Call :func:`winclip_lit.engine.data.prepare_dataset` first for CLI-friendly errors and downloads.
     """
     from hydra.utils import get_class
 

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 from omegaconf import DictConfig, OmegaConf
 
 from winclip_lit.config.errors import ConfigError
-from winclip_lit.run.context import RunContext, console
+from winclip_lit.engine.context import RunContext, console
 
 OFFLINE_NOTICE = "W&B: {reason}, logging offline; upload later with `wandb sync {dir}`"
 

@@ -1,7 +1,7 @@
 """predict.py with an exported graph: score a folder with ONNX Runtime or OpenVINO, without PyTorch.
 
 The folder is listed, named, skipped and written exactly as the PyTorch backend does
-(:mod:`winclip_lit.run.predict_files`). :func:`predict_folder` imports neither torch nor Lightning: it runs
+(:mod:`winclip_lit.reporting.predictions`). :func:`predict_folder` imports neither torch nor Lightning: it runs
 where only the runtime is installed.
 """
 
@@ -17,13 +17,18 @@ import numpy as np
 from winclip_lit.data.errors import DatasetError
 from winclip_lit.data.io import load_image
 from winclip_lit.deploy.runtime import BACKENDS, ExportedModel
-from winclip_lit.run.errors import ConfigError
-from winclip_lit.run.predict_files import finish_prediction, input_images, overlay_names, write_image_result
+from winclip_lit.engine.errors import ConfigError
+from winclip_lit.reporting.predictions import (
+    finish_prediction,
+    input_images,
+    overlay_names,
+    write_image_result,
+)
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
 
-    from winclip_lit.run.context import RunContext
+    from winclip_lit.engine.context import RunContext
 
 
 def _to_stderr(line: str) -> None:
@@ -106,7 +111,7 @@ def _refuse_torch_only_keys(cfg: DictConfig, backend: str) -> None:
 
 def predict_exported(cfg: DictConfig, run: RunContext) -> Path:
     """``predict`` for ``predict.backend=onnxruntime|openvino``: the folder scored with ``predict.model``."""
-    from winclip_lit.run.context import console
+    from winclip_lit.engine.context import console
 
     backend = str(cfg.predict.backend)
     if backend not in BACKENDS:

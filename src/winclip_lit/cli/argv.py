@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from winclip_lit.run.errors import ConfigError
+from winclip_lit.engine.errors import ConfigError
 
 HYDRA_SWITCHES = frozenset(
     {"--help", "-h", "--hydra-help", "--version", "--resolve", "--run", "-r", "--multirun", "-m"}

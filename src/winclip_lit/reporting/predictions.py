@@ -4,7 +4,7 @@ Every image below the input folder is listed (subfolders included, sorted by rel
 one gets a row of ``scores.csv`` and an overlay named after its relative path (``a/x.png`` ->
 ``overlays/a/x_png.png``, so ``x.png``/``x.jpg`` or ``a/x.png``/``b/x.png`` never overwrite each other);
 unreadable ones are skipped, named one line each and in ``skipped.txt``, and the run ends with
-:class:`~winclip_lit.run.errors.PartialResultError` after writing the others' scores.
+:class:`~winclip_lit.engine.errors.PartialResultError` after writing the others' scores.
 
 Imports neither torch nor Lightning: the exported backends run where only a runtime is installed.
 """
@@ -19,10 +19,10 @@ import numpy as np
 
 from winclip_lit.config.errors import ConfigError
 from winclip_lit.data.io import IMAGE_EXTENSIONS, is_image_file
+from winclip_lit.engine.errors import PartialResultError
 from winclip_lit.files import write_text
-from winclip_lit.run.errors import PartialResultError
-from winclip_lit.run.tables import write_csv
-from winclip_lit.run.visualize import panel, save_panel
+from winclip_lit.reporting.overlays import panel, save_panel
+from winclip_lit.reporting.tables import write_csv
 
 SCORE_COLUMNS = ["image", "image_score", "max_pixel_score", "anomalous", "overlay"]
 """The columns of ``scores.csv``."""

@@ -14,13 +14,13 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset
 
-from winclip_lit.run.build import build_cache, build_datamodule, build_model, build_trainer
-from winclip_lit.run.checkpoint import Checkpoint
-from winclip_lit.run.context import RunContext, console, process_rank
-from winclip_lit.run.datasets import prepare_dataset
-from winclip_lit.run.devices import set_threads
-from winclip_lit.run.distributed import launch
-from winclip_lit.run.setup import category_setup
+from winclip_lit.engine.build import build_cache, build_datamodule, build_model, build_trainer
+from winclip_lit.engine.category import category_setup
+from winclip_lit.engine.checkpoint import Checkpoint
+from winclip_lit.engine.context import RunContext, console, process_rank
+from winclip_lit.engine.data import prepare_dataset
+from winclip_lit.engine.devices import set_threads
+from winclip_lit.engine.distributed import launch
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -38,15 +38,15 @@ class CategorySetups(Dataset):
         return category_setup(self.categories[index], self.datamodule)[0]
 
 
-def run_fit(cfg: DictConfig, run: RunContext) -> Path | None:
+def run_training(cfg: DictConfig, run: RunContext) -> Path | None:
     """Build every configured category's model state on this rank; rank 0 saves ``checkpoint.pt``."""
-    from winclip_lit.lit_module import WinCLIPFitModule
+    from winclip_lit.lit_module import WinCLIPTrainModule
 
     prepare_dataset(cfg)
     set_threads(cfg)
     model = build_model(cfg)
     datamodule = build_datamodule(cfg, model)
-    module = WinCLIPFitModule(model, cache=build_cache(cfg, model))
+    module = WinCLIPTrainModule(model, cache=build_cache(cfg, model))
     trainer = build_trainer(cfg)
     loader = DataLoader(CategorySetups(datamodule), batch_size=None, shuffle=False)
     trainer.predict(module, dataloaders=loader, return_predictions=False)
@@ -63,6 +63,6 @@ def run_fit(cfg: DictConfig, run: RunContext) -> Path | None:
     return path
 
 
-def fit(cfg: DictConfig, run: RunContext) -> Path | None:
-    """Fit on every device the trainer config asks for (extra DDP ranks started here)."""
-    return launch(run_fit, cfg, run)
+def train(cfg: DictConfig, run: RunContext) -> Path | None:
+    """Train on every device the trainer config asks for (extra DDP ranks started here)."""
+    return launch(run_training, cfg, run)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from winclip_lit.run.tables import METRIC_LABELS
+from winclip_lit.reporting.tables import METRIC_LABELS
 
 SweepGroup = tuple[Mapping[str, Any], Sequence[Mapping[str, float | None]]]
 """One setting and the mean metrics of each of its seeds."""
@@ -125,7 +125,7 @@ def draw_shot_curves(
     Returns:
         The drawn data: metric -> line label -> points (k, mean, std, n).
     """
-    from winclip_lit.run.figures import new_figure, save_png
+    from winclip_lit.reporting.figures import new_figure, save_png
 
     figure = new_figure(4.0 * len(metrics) + 1.0, 3.8)
     drawn: dict[str, dict[str, list[Stat]]] = {}
@@ -177,7 +177,7 @@ def draw_setting_bars(
     Returns:
         The drawn data: metric -> bars (setting label, mean, std, n).
     """
-    from winclip_lit.run.figures import new_figure, save_png
+    from winclip_lit.reporting.figures import new_figure, save_png
 
     n_settings = len(groups)
     figure = new_figure(max(4.0, 0.6 * n_settings + 1.5) * len(metrics), 4.6)

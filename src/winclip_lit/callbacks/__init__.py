@@ -1,0 +1,1 @@
+"""Lightning callbacks of the runs: dashboard panels (figures, overlays, tables) and the prediction writer."""

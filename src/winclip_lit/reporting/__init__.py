@@ -1,0 +1,1 @@
+"""Pure presentation: plain data (metrics, curves, maps, rows) -> PNG, Markdown and CSV files."""
