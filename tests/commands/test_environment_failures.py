@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import can_mount, error_lines, winclip_lit
+from command_support import can_mount, error_lines, winclip_lit
 
 pytestmark = [
     pytest.mark.slow,

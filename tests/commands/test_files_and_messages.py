@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import error_lines, winclip_lit
+from command_support import error_lines, winclip_lit
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import error_lines, snapshot, winclip_lit
+from command_support import error_lines, snapshot, winclip_lit
 
 pytestmark = pytest.mark.slow
 

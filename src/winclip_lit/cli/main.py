@@ -39,7 +39,6 @@ USAGE = (
 )
 
 _DEBUG_ENV = "WINCLIP_FULL_ERROR"
-_task_name = "evaluate"
 
 
 def one_line(error: BaseException) -> str:
@@ -55,17 +54,17 @@ def one_line(error: BaseException) -> str:
     return message or type(error).__name__
 
 
-def _report_line(line: str, error: BaseException) -> NoReturn:
-    """Print ``line`` as the error of this command and exit with status 2 (or re-raise in debug mode)."""
+def _report_line(task: str, line: str, error: BaseException) -> NoReturn:
+    """Print ``line`` as the error of ``task`` and exit with status 2 (or re-raise in debug mode)."""
     if os.environ.get(_DEBUG_ENV) == "1":
         raise error
-    print(f"winclip-lit {_task_name}: error: {line}", file=sys.stderr)
+    print(f"winclip-lit {task}: error: {line}", file=sys.stderr)
     raise SystemExit(2)
 
 
-def _report(error: BaseException) -> NoReturn:
-    """Print a user error as one line and exit with status 2 (or re-raise in debug mode)."""
-    _report_line(one_line(error), error)
+def _report(task: str, error: BaseException) -> NoReturn:
+    """Print a user error of ``task`` as one line and exit with status 2 (or re-raise in debug mode)."""
+    _report_line(task, one_line(error), error)
 
 
 def unknown_task(name: str) -> str:
@@ -95,18 +94,19 @@ def run_task(cfg: DictConfig) -> Any:
     from winclip_lit.engine.outputs import record_failure
 
     run = hydra_context()
+    task = run.job_name  # the command sets hydra.job.name to its task
     try:
         with blocked_imports(unused_packages(cfg)):
-            if _task_name != "report":
+            if task != "report":
                 validate(cfg)
-            result = _task(_task_name)(cfg, run)
+            result = _task(task)(cfg, run)
     except Exception as error:
-        environment = environment_failure(error, _task_name, run.output_dir)
+        environment = environment_failure(error, task, run.output_dir)
         if not run.multirun:
             if environment:
-                _report_line(environment, error)
+                _report_line(task, environment, error)
             if isinstance(error, user_errors()):
-                _report(error)
+                _report(task, error)
             error.add_note("winclip-lit: this looks like a bug; please report it with this traceback")
             raise
         record_failure(run.output_dir, error, traceback.format_exc())
@@ -122,7 +122,9 @@ def run_task(cfg: DictConfig) -> Any:
         if value is None:
             from winclip_lit.config.errors import ConfigError
 
-            _report(ConfigError(f"optimized_metric={metric} is not a metric of this run; use mean/<metric>"))
+            _report(
+                task, ConfigError(f"optimized_metric={metric} is not a metric of this run; use mean/<metric>")
+            )
         return float(value)
     return result
 
@@ -135,10 +137,9 @@ def _hydra_main(config_name: str) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry of the ``winclip-lit`` command (``argv``: the task, then overrides; default ``sys.argv[1:]``)."""
-    global _task_name
     from winclip_lit.cli.argv import hydra_overrides, split_flags
     from winclip_lit.config.hydra_setup import prepare_hydra
-    from winclip_lit.engine.outputs import RunRefused, failed_jobs
+    from winclip_lit.engine.outputs import RunRefused, SweepFailed
 
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
@@ -148,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"winclip-lit: error: {unknown_task(args[0])}", file=sys.stderr)
         print(USAGE, file=sys.stderr)
         raise SystemExit(2)
-    _task_name = args[0]
+    task = args[0]
     if os.environ.get("HYDRA_FULL_ERROR") == "1":
         os.environ[_DEBUG_ENV] = "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises; we print one line
@@ -157,18 +158,18 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     try:
         flags, overrides = split_flags(hydra_overrides(args[1:]))
-        sys.argv = [f"winclip-lit {_task_name}", *flags, *overrides, f"hydra.job.name={_task_name}"]
-        _hydra_main(TASKS[_task_name][0])()
+        sys.argv = [f"winclip-lit {task}", *flags, *overrides, f"hydra.job.name={task}"]
+        _hydra_main(TASKS[task][0])()
     except RunRefused as refused:  # raised before Hydra writes into the folder
-        _report(refused.error)
+        _report(task, refused.error)
+    except SweepFailed as failed:  # the sweep went on; its end lists the failed jobs
+        names = ", ".join(Path(p).name for p in failed.jobs)
+        print(f"winclip-lit {task}: {len(failed.jobs)} job(s) failed: {names}", file=sys.stderr)
+        raise SystemExit(1) from None
     except Exception as error:  # not SystemExit: --help exits without importing what user_errors() imports
         if isinstance(error, user_errors()):
-            _report(error)
+            _report(task, error)
         raise
-    if failed_jobs:
-        names = ", ".join(Path(p).name for p in failed_jobs)
-        print(f"winclip-lit {_task_name}: {len(failed_jobs)} job(s) failed: {names}", file=sys.stderr)
-        raise SystemExit(1)
 
 
 def script(task: str) -> None:

@@ -94,31 +94,31 @@ def build_datamodule(cfg: DictConfig, model: WinCLIP, k_shot: int | None = None)
         k_shot=int(cfg.shot.k if k_shot is None else k_shot),
         seed=int(cfg.seed),
         batch_size=int(cfg.loader.batch_size),
-        num_workers=loader_workers(cfg),
-        pin_memory=pin_memory(cfg),
+        num_workers=loader_workers(cfg.loader, cfg.trainer),
+        pin_memory=pin_memory(cfg.loader, cfg.trainer),
     )
 
 
-def build_metrics(cfg: DictConfig, pixel: bool) -> AnomalyMetrics:
-    """Image (and, with masks, pixel) metrics as configured."""
+def build_metrics(metrics: DictConfig, pixel: bool) -> AnomalyMetrics:
+    """Image (and, with masks, pixel) metrics as the ``metrics`` node says."""
     from winclip_lit.metrics import AnomalyMetrics
 
     return AnomalyMetrics(
-        mode=cfg.metrics.mode,
-        num_thresholds=int(cfg.metrics.num_thresholds),
-        fpr_limit=float(cfg.metrics.fpr_limit),
+        mode=metrics.mode,
+        num_thresholds=int(metrics.num_thresholds),
+        fpr_limit=float(metrics.fpr_limit),
         pixel=pixel,
-        max_exact_gb=cfg.metrics.get("max_exact_gb", 4.0),
+        max_exact_gb=metrics.max_exact_gb,
     )
 
 
-def build_cache(cfg: DictConfig, model: WinCLIP) -> FeatureCache | None:
+def build_cache(cache: DictConfig, model: WinCLIP) -> FeatureCache | None:
     """The on-disk feature cache when ``cache.enabled``, else None."""
-    if not cfg.cache.enabled:
+    if not cache.enabled:
         return None
     from winclip_lit.cache import FeatureCache
 
-    return FeatureCache(Path(cfg.cache.dir).expanduser(), model.feature_fingerprint())
+    return FeatureCache(Path(cache.dir).expanduser(), model.feature_fingerprint())
 
 
 def quiet_lightning() -> None:
@@ -138,19 +138,22 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r".*The number of training batches.*")
 
 
-def build_trainer(cfg: DictConfig, devices: Any = None, loggers: list | None = None) -> L.Trainer:
+def build_trainer(
+    trainer: DictConfig, devices: Any = None, loggers: list | None = None, callbacks: list | None = None
+) -> L.Trainer:
     """A Lightning Trainer for test/predict loops (no checkpoints or model summary; Rich progress bars).
 
     Args:
-        cfg: The run config (its ``trainer`` group holds the Trainer arguments).
+        trainer: The ``trainer`` node (the Trainer's arguments).
         devices: Replaces ``trainer.devices`` (a parallel sweep's GPU slot).
         loggers: Lightning loggers that receive the module's ``self.log`` values.
+        callbacks: Further callbacks (dashboard panels, the prediction writer).
     """
     import lightning as L
     from lightning.pytorch.callbacks import RichProgressBar
 
     quiet_lightning()
-    spec = OmegaConf.to_container(cfg.trainer, resolve=True)
+    spec = OmegaConf.to_container(trainer, resolve=True)
     if "spawn" in str(spec.get("strategy")) or "fork" in str(spec.get("strategy")):
         raise ConfigError(
             f"trainer.strategy={spec['strategy']} is not supported; use trainer=ddp (strategy ddp), "
@@ -165,5 +168,5 @@ def build_trainer(cfg: DictConfig, devices: Any = None, loggers: list | None = N
         enable_checkpointing=False,
         enable_model_summary=False,
         enable_progress_bar=progress,
-        callbacks=[RichProgressBar(leave=False)] if progress else [],
+        callbacks=[*([RichProgressBar(leave=False)] if progress else []), *(callbacks or [])],
     )

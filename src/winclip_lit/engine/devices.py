@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -46,47 +45,30 @@ def num_processes(trainer_cfg: DictConfig) -> int:
     raise ConfigError(f"trainer.devices={devices!r} is invalid; use a positive count, -1 or a list of ids")
 
 
-def loader_workers(cfg: DictConfig) -> int:
+def loader_workers(loader: DictConfig, trainer: DictConfig) -> int:
     """``loader.num_workers``, or when null: ``min(4, cores per process - 1)`` (0 with one core).
 
     Decoding and resizing a test image costs a few milliseconds against hundreds for the model, so a few
     workers keep the model busy; more only take cores from the model's matrix products on CPU runs.
     """
-    configured = cfg.loader.get("num_workers")
+    configured = loader.get("num_workers")
     if configured is not None:
         return int(configured)
-    per_process = usable_cores() // max(num_processes(cfg.trainer), 1)
+    per_process = usable_cores() // max(num_processes(trainer), 1)
     return max(0, min(4, per_process - 1))
 
 
-def pin_memory(cfg: DictConfig) -> bool:
+def pin_memory(loader: DictConfig, trainer: DictConfig) -> bool:
     """``loader.pin_memory``, or when null: on exactly when the trainer uses a GPU."""
-    configured = cfg.loader.get("pin_memory")
-    return wants_gpu(cfg.trainer) if configured is None else bool(configured)
+    configured = loader.get("pin_memory")
+    return wants_gpu(trainer) if configured is None else bool(configured)
 
 
-def set_threads(cfg: DictConfig) -> int:
+def set_threads(num_threads: int | None, trainer: DictConfig) -> int:
     """Set torch's intra-op threads to ``num_threads`` or the cores per process; returns the count."""
     import torch
 
-    threads = cfg.get("num_threads") or max(1, usable_cores() // max(num_processes(cfg.trainer), 1))
+    threads = num_threads or max(1, usable_cores() // max(num_processes(trainer), 1))
     if torch.get_num_threads() != threads:
         torch.set_num_threads(int(threads))
     return int(threads)
-
-
-def trainer_devices(cfg: DictConfig, override: Any = None) -> Any:
-    """The ``devices`` argument of the Trainer (``override`` wins, e.g. one GPU slot of a parallel sweep)."""
-    return cfg.trainer.get("devices", 1) if override is None else override
-
-
-def torch_device(cfg: DictConfig) -> Any:
-    """The single device of one-process work (train, predict): the first GPU when the trainer asks for
-    GPUs, else the CPU."""
-    import torch
-
-    if wants_gpu(cfg.trainer):
-        if not torch.cuda.is_available():
-            raise ConfigError("trainer.accelerator=gpu but no CUDA device is visible; use trainer=cpu")
-        return torch.device("cuda")
-    return torch.device("cpu")

@@ -43,9 +43,6 @@ FAILED_FILE = "FAILED"
 RESUMABLE_TASKS = ("evaluate",)
 """Tasks that ``resume=true`` continues (their finished categories are skipped)."""
 
-failed_jobs: list[Path] = []
-"""Failed jobs of the last sweep of this process (filled by :class:`OutputFolderGuard`)."""
-
 
 class RunRefused(BaseException):
     """The output folder guard refused a run: carries the one-line :class:`ConfigError`.
@@ -58,6 +55,18 @@ class RunRefused(BaseException):
     def __init__(self, error: ConfigError) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+class SweepFailed(BaseException):
+    """Raised at the end of a sweep some of whose jobs failed (a ``BaseException`` for the reason above).
+
+    Attributes:
+        jobs: The failed jobs' folders, sorted.
+    """
+
+    def __init__(self, jobs: list[Path]) -> None:
+        super().__init__(f"{len(jobs)} job(s) failed")
+        self.jobs = jobs
 
 
 def _held(folder: Path) -> list[str]:
@@ -189,9 +198,8 @@ def _refusing(check: Any) -> Any:
 
 def record_failure(output_dir: Path, error: BaseException, trace: str) -> None:
     """Leave ``FAILED`` (the error, then its traceback) in a failed sweep job's folder."""
-    with contextlib.suppress(OSError):  # the summary still names the job from memory
+    with contextlib.suppress(OSError):  # the job's own console line still names it
         (output_dir / FAILED_FILE).write_text(f"{type(error).__name__}: {error}\n\n{trace}")
-    failed_jobs.append(output_dir)
 
 
 def failure_markers(sweep: Path) -> dict[Path, int]:
@@ -214,12 +222,12 @@ class OutputFolderGuard(Callback):
         _refusing(lambda: guard_folder(config, "hydra.run.dir"))
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        failed_jobs.clear()
         sweep = _refusing(lambda: guard_folder(config, "hydra.sweep.dir"))
         self._markers_before = failure_markers(sweep)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        """Collect the jobs of this sweep that failed (jobs of launcher processes leave ``FAILED``)."""
+        """Raise :class:`SweepFailed` naming the jobs of this sweep that failed (each left ``FAILED``)."""
         now = failure_markers(Path(str(config.hydra.sweep.dir)))
-        found = {p.parent for p, mtime in now.items() if self._markers_before.get(p) != mtime}
-        failed_jobs[:] = sorted(set(failed_jobs) | found)
+        failed = sorted({p.parent for p, mtime in now.items() if self._markers_before.get(p) != mtime})
+        if failed:
+            raise SweepFailed(failed)

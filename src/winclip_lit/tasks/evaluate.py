@@ -18,13 +18,14 @@ from omegaconf import DictConfig, OmegaConf
 from winclip_lit.callbacks.dashboard import choose_indices, show_category, show_run
 from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.keys import result_keys_of, setting_of
-from winclip_lit.engine.build import build_cache, build_datamodule, build_metrics, build_model, build_trainer
+from winclip_lit.engine.build import build_metrics
 from winclip_lit.engine.category import category_setup
-from winclip_lit.engine.checkpoint import with_checkpoint
+from winclip_lit.engine.checkpoint import Checkpoint
 from winclip_lit.engine.context import RunContext, console, process_rank
 from winclip_lit.engine.data import prepare_dataset
-from winclip_lit.engine.devices import set_threads, wants_gpu
+from winclip_lit.engine.devices import wants_gpu
 from winclip_lit.engine.distributed import gpu_slot, launch
+from winclip_lit.engine.session import start_session
 from winclip_lit.files import append_line
 from winclip_lit.loggers.build import build_loggers, log_artifacts, log_config, log_mean, logging_session
 from winclip_lit.reporting.tables import METRIC_LABELS, PARTIAL_FILE, percent, write_results
@@ -78,35 +79,44 @@ def finished_categories(output_dir: Path, setting: dict[str, Any]) -> dict[str, 
     return done
 
 
+def run_setting(cfg: DictConfig) -> dict[str, Any]:
+    """The result-defining settings of a run (with its seed), as ``metrics.partial.jsonl`` records them."""
+    config = OmegaConf.to_container(cfg, resolve=True)
+    return setting_of(config) | {"seed": config.get("seed")}
+
+
 def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
     """Evaluate every configured category on this rank; rank 0 writes and returns ``metrics.json``."""
     from winclip_lit.lit_module import WinCLIPModule
     from winclip_lit.metrics import METRIC_KEYS
 
-    cfg, checkpoint = with_checkpoint(cfg, run)
-    prepare_dataset(cfg)
-    set_threads(cfg)
     rank0 = process_rank() == 0
+    done: dict[str, dict[str, Any]] = {}
+
+    def prepare(cfg: DictConfig, checkpoint: Checkpoint | None) -> None:
+        nonlocal done
+        prepare_dataset(cfg)
+        if cfg.resume:  # a refusal comes before the model loads
+            done = finished_categories(run.output_dir, run_setting(cfg))
+
+    session = start_session(cfg, run, prepare=prepare)
+    cfg, model, checkpoint = session.cfg, session.model, session.checkpoint
     config = OmegaConf.to_container(cfg, resolve=True)
-    setting = setting_of(config) | {"seed": config.get("seed")}
-    done = finished_categories(run.output_dir, setting) if cfg.get("resume") else {}
-    model = build_model(cfg)
-    if checkpoint:
-        checkpoint.check_features(model.feature_fingerprint())
-    datamodule = build_datamodule(cfg, model, k_shot=0 if checkpoint else None)
-    dashboard = cfg.get("dashboard") or {}
+    setting = run_setting(cfg)
+    datamodule = session.datamodule()
+    dashboard = cfg.dashboard
     module = WinCLIPModule(
         model,
-        build_metrics(cfg, pixel=datamodule.has_masks()),
-        cache=build_cache(cfg, model),
-        num_samples=int(dashboard.get("num_images", 0)),
+        build_metrics(cfg.metrics, pixel=datamodule.has_masks()),
+        cache=session.cache,
+        num_samples=int(dashboard.num_images),
     )
     results: dict[str, dict[str, float | None]] = {}
     references: dict[str, list[str]] = {}
     throughput: dict[str, float] = {}
     loggers = build_loggers(cfg, run) if rank0 else []
     with _devices(cfg, run) as devices, logging_session(loggers):
-        trainer = build_trainer(cfg, devices, loggers)
+        trainer = session.trainer(devices, loggers)
         log_config(loggers, config)
         for category in datamodule.categories:
             if category in done:
@@ -146,8 +156,8 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
                     module,
                     run.output_dir,
                     loggers,
-                    int(dashboard.get("max_curve_points", 1000)),
-                    bool(dashboard.get("figures", True)),
+                    int(dashboard.max_curve_points),
+                    bool(dashboard.figures),
                     float(cfg.predict.threshold),
                 )
         if not rank0:
@@ -155,9 +165,7 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
         keys = [k for k in METRIC_KEYS if any(k in row for row in results.values())]
         payload = write_results(run.output_dir, results, keys, references, config, throughput)
         log_mean(loggers, payload["mean"], step=len(results))
-        show_run(
-            results, payload["mean"], keys, run.output_dir, loggers, bool(dashboard.get("figures", True))
-        )
+        show_run(results, payload["mean"], keys, run.output_dir, loggers, bool(dashboard.figures))
         log_artifacts(
             loggers,
             f"metrics-{run.name or run.output_dir.name}".replace("/", "_")

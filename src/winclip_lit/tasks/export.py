@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
 
-from winclip_lit.engine.build import build_cache, build_datamodule, build_model
+from winclip_lit.engine.build import build_datamodule
 from winclip_lit.engine.category import category_setup
-from winclip_lit.engine.checkpoint import Checkpoint, with_checkpoint
+from winclip_lit.engine.checkpoint import Checkpoint
 from winclip_lit.engine.context import RunContext, console
 from winclip_lit.engine.data import prepare_dataset
-from winclip_lit.engine.devices import set_threads
 from winclip_lit.engine.errors import ConfigError
+from winclip_lit.engine.session import start_session
 from winclip_lit.lit_module import CategorySetup, WinCLIPModule
 
 if TYPE_CHECKING:
@@ -90,14 +90,14 @@ def export(cfg: DictConfig, run: RunContext) -> list[Path]:
         raise ConfigError(f"export.format={file_format} is unknown; use {' or '.join(FORMATS)}")
     int8 = bool(cfg.export.int8)
     opset = None if cfg.export.get("opset") is None else int(cfg.export.opset)
-    cfg, checkpoint = with_checkpoint(cfg, run)
-    if _needs_dataset(cfg, checkpoint):
-        _prepare_dataset(cfg)
-    set_threads(cfg)
-    model = build_model(cfg)
-    if checkpoint:
-        checkpoint.check_features(model.feature_fingerprint())
-    module = WinCLIPModule(model, cache=build_cache(cfg, model))
+
+    def prepare(cfg: DictConfig, checkpoint: Checkpoint | None) -> None:
+        if _needs_dataset(cfg, checkpoint):
+            _prepare_dataset(cfg)
+
+    session = start_session(cfg, run, prepare=prepare)
+    cfg, model, checkpoint = session.cfg, session.model, session.checkpoint
+    module = WinCLIPModule(model, cache=session.cache)
     paths = []
     for setup in _setups(cfg, model, checkpoint):
         module.prepare(setup)

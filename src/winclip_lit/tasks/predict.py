@@ -12,17 +12,16 @@ from typing import Any
 
 import torch
 from omegaconf import DictConfig
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from winclip_lit.config.errors import ConfigError
 from winclip_lit.data.errors import DatasetError
 from winclip_lit.data.io import load_image
-from winclip_lit.engine.build import build_cache, build_model, build_trainer
 from winclip_lit.engine.category import category_setup
-from winclip_lit.engine.checkpoint import Checkpoint, with_checkpoint
+from winclip_lit.engine.checkpoint import Checkpoint
 from winclip_lit.engine.context import RunContext, console, process_rank
-from winclip_lit.engine.devices import loader_workers, pin_memory, set_threads
 from winclip_lit.engine.distributed import launch
+from winclip_lit.engine.session import start_session
 from winclip_lit.reporting.predictions import finish_prediction, input_images, overlay_names
 
 DEFAULT_CATEGORY = "object"
@@ -46,9 +45,14 @@ class PredictImages(Dataset):
         return {"image": image, "image_path": str(path), "index": index, "ok": ok, "reason": reason}
 
 
-def predict_category(cfg: DictConfig, checkpoint: Checkpoint | None) -> str:
-    """The category whose checkpoint entry (or class name) scores the images."""
-    category = cfg.predict.category
+def predict_category(category: str | None, shots: int, checkpoint: Checkpoint | None) -> str:
+    """The category whose checkpoint entry (or class name) scores the images.
+
+    Args:
+        category: ``predict.category`` (None: the checkpoint's only category, else a generic object).
+        shots: ``shot.k``: few-shot prediction needs a checkpoint with the references' memory.
+        checkpoint: The ``ckpt_path`` checkpoint, or None.
+    """
     if checkpoint is not None and category is None:
         if len(checkpoint.states) != 1:
             raise ConfigError(
@@ -56,9 +60,9 @@ def predict_category(cfg: DictConfig, checkpoint: Checkpoint | None) -> str:
                 f"predict.category=<{'|'.join(sorted(checkpoint.states))}>"
             )
         return next(iter(checkpoint.states))
-    if checkpoint is None and int(cfg.shot.k) > 0:
+    if checkpoint is None and shots > 0:
         raise ConfigError(
-            f"shot.k={cfg.shot.k} needs reference images: build them with `winclip-lit train ...` and pass "
+            f"shot.k={shots} needs reference images: build them with `winclip-lit train ...` and pass "
             "ckpt_path=<run dir>/checkpoint.pt (zero-shot prediction needs no checkpoint)"
         )
     return category or DEFAULT_CATEGORY
@@ -69,25 +73,22 @@ def run_prediction(cfg: DictConfig, run: RunContext) -> Path | None:
     from winclip_lit.callbacks.prediction_writer import PredictionWriter
     from winclip_lit.lit_module import WinCLIPModule
 
-    cfg, checkpoint = with_checkpoint(cfg, run)
     root = Path(cfg.predict.input_dir).expanduser()
-    files = input_images(root)
-    category = predict_category(cfg, checkpoint)
-    set_threads(cfg)
-    model = build_model(cfg)
-    if checkpoint:
-        checkpoint.check_features(model.feature_fingerprint())
-    module = WinCLIPModule(model, cache=build_cache(cfg, model))
-    module.prepare(category_setup(category, None, checkpoint)[0])
+    files: list[Path] = []
+    category = DEFAULT_CATEGORY
+
+    def check_inputs(cfg: DictConfig, checkpoint: Checkpoint | None) -> None:
+        nonlocal files, category
+        files = input_images(root)
+        category = predict_category(cfg.predict.category, int(cfg.shot.k), checkpoint)
+
+    session = start_session(cfg, run, prepare=check_inputs)
+    cfg, model = session.cfg, session.model
+    module = WinCLIPModule(model, cache=session.cache)
+    module.prepare(category_setup(category, None, session.checkpoint)[0])
     writer = PredictionWriter(run.output_dir, files, overlay_names(files, root), float(cfg.predict.threshold))
-    trainer = build_trainer(cfg)
-    trainer.callbacks.append(writer)
-    loader = DataLoader(
-        PredictImages(files, model.transform, model.image_size),
-        batch_size=int(cfg.loader.batch_size),
-        num_workers=loader_workers(cfg),
-        pin_memory=pin_memory(cfg),
-    )
+    trainer = session.trainer(callbacks=[writer])
+    loader = session.loader(PredictImages(files, model.transform, model.image_size))
     trainer.predict(module, dataloaders=loader, return_predictions=False)
     if process_rank() != 0:
         return None

@@ -14,13 +14,11 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset
 
-from winclip_lit.engine.build import build_cache, build_datamodule, build_model, build_trainer
 from winclip_lit.engine.category import category_setup
 from winclip_lit.engine.checkpoint import Checkpoint
 from winclip_lit.engine.context import RunContext, console, process_rank
-from winclip_lit.engine.data import prepare_dataset
-from winclip_lit.engine.devices import set_threads
 from winclip_lit.engine.distributed import launch
+from winclip_lit.engine.session import start_session
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -42,14 +40,12 @@ def run_training(cfg: DictConfig, run: RunContext) -> Path | None:
     """Build every configured category's model state on this rank; rank 0 saves ``checkpoint.pt``."""
     from winclip_lit.lit_module import WinCLIPTrainModule
 
-    prepare_dataset(cfg)
-    set_threads(cfg)
-    model = build_model(cfg)
-    datamodule = build_datamodule(cfg, model)
-    module = WinCLIPTrainModule(model, cache=build_cache(cfg, model))
-    trainer = build_trainer(cfg)
+    session = start_session(cfg, run)
+    cfg, model = session.cfg, session.model
+    datamodule = session.datamodule()
+    module = WinCLIPTrainModule(model, cache=session.cache)
     loader = DataLoader(CategorySetups(datamodule), batch_size=None, shuffle=False)
-    trainer.predict(module, dataloaders=loader, return_predictions=False)
+    session.trainer().predict(module, dataloaders=loader, return_predictions=False)
     if process_rank() != 0:
         return None
     checkpoint = Checkpoint(config=OmegaConf.to_container(cfg, resolve=True))
