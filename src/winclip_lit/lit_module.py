@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from winclip_lit import WinCLIP, WinCLIPOutput
+from winclip_lit.gather import gather_from_ranks
 from winclip_lit.metrics import AnomalyMetrics
 from winclip_lit.samples import ImageResult
 
@@ -193,8 +194,7 @@ class WinCLIPModule(L.LightningModule):
         """Every rank's items (rank order), de-duplicated by image path (DDP padding repeats images)."""
         if self.trainer is None or self.trainer.world_size == 1:
             return items
-        gathered: list[list] = [None] * self.trainer.world_size  # type: ignore[list-item]
-        torch.distributed.all_gather_object(gathered, items)
+        gathered = gather_from_ranks(items, self.trainer.world_size)
         seen, out = set(), []
         for item in (x for part in gathered for x in part):
             key = getattr(item, "file", None) or item.image_path
@@ -238,6 +238,5 @@ class WinCLIPTrainModule(WinCLIPModule):
     def on_predict_epoch_end(self) -> None:
         """Gather every rank's categories."""
         if self.trainer is not None and self.trainer.world_size > 1:
-            gathered: list[dict] = [None] * self.trainer.world_size  # type: ignore[list-item]
-            torch.distributed.all_gather_object(gathered, self.states)
+            gathered = gather_from_ranks(self.states, self.trainer.world_size)
             self.states = {name: state for part in gathered for name, state in part.items()}

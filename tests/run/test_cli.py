@@ -78,5 +78,5 @@ def test_gpu_trainer_without_gpu_is_a_user_error() -> None:
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
     with pytest.raises(user_errors(), match="GPU|gpu|CUDA|cuda") as caught:
-        build_trainer(make_config("trainer=gpu"))
+        build_trainer(make_config("trainer=gpu").trainer)
     assert "\n" not in one_line(caught.value)

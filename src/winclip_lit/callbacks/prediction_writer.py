@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
 from lightning.pytorch.callbacks import BasePredictionWriter
 
+from winclip_lit.gather import gather_from_ranks
 from winclip_lit.reporting.predictions import write_image_result
 
 
@@ -50,11 +50,7 @@ class PredictionWriter(BasePredictionWriter):
             self._mine.append((index, row, ""))
 
     def write_on_epoch_end(self, trainer: Any, pl_module: Any, predictions: Any, batch_indices: Any) -> None:
-        entries = self._mine
-        if trainer.world_size > 1:
-            gathered: list[Any] = [None] * trainer.world_size
-            torch.distributed.all_gather_object(gathered, entries)
-            entries = [e for part in gathered for e in part]
+        entries = [e for part in gather_from_ranks(self._mine, trainer.world_size) for e in part]
         by_index = {}
         for index, row, reason in entries:  # DDP padding repeats some images: keep one of each
             by_index.setdefault(index, (row, reason))

@@ -23,6 +23,8 @@ from typing import Any, NoReturn
 import hydra
 from omegaconf import DictConfig
 
+from winclip_lit.messages import one_line as base_one_line
+
 TASKS: dict[str, tuple[str, str]] = {
     "evaluate": ("config", "winclip_lit.tasks.evaluate:evaluate"),
     "train": ("config", "winclip_lit.tasks.train:train"),
@@ -47,7 +49,7 @@ def one_line(error: BaseException) -> str:
     cause = error.__cause__
     if hasattr(cause, "full_key") and getattr(cause, "msg", None) and "full_key" not in message:
         message = f"{cause.full_key}: {cause.msg}"
-    message = " ".join(message.split())
+    message = base_one_line(message)
     shot = re.search(r"Could not find 'shot/([^']+)'", message)
     if shot:
         message += f" (for {shot.group(1)} reference images per category pass shot.k={shot.group(1)})"

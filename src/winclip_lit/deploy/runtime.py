@@ -25,6 +25,7 @@ from winclip_lit.data.errors import DatasetError
 from winclip_lit.data.io import load_image
 from winclip_lit.deploy.errors import EXTRA_HINT, DeployError
 from winclip_lit.deploy.sidecar import INPUT_NAME, OUTPUT_NAMES, ExportInfo, Preprocessing, read_sidecar
+from winclip_lit.messages import one_line
 
 BACKENDS = ("onnxruntime", "openvino")
 OPENVINO_PRECISIONS = ("f32", "auto")
@@ -65,10 +66,6 @@ def _import_backend(name: str) -> Any:
         raise DeployError(f"backend {name} is not installed: {EXTRA_HINT}") from error
 
 
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())[:300] or type(error).__name__
-
-
 Runner = Callable[[np.ndarray], list[np.ndarray]]
 """Runs a (N, 3, S, S) batch through a loaded graph: [image_scores, anomaly_maps]."""
 
@@ -81,7 +78,7 @@ def _onnxruntime_runner(path: Path, threads: int | None) -> tuple[Runner, list[A
     try:
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as error:  # a corrupt or foreign file is the user's input, not our bug
-        raise DeployError(f"onnxruntime cannot load {path} ({_one_line(error)})") from error
+        raise DeployError(f"onnxruntime cannot load {path} ({one_line(error, limit=300)})") from error
     _check_names(path, [i.name for i in session.get_inputs()], [o.name for o in session.get_outputs()])
     shape = next(i.shape for i in session.get_inputs() if i.name == INPUT_NAME)
     return lambda images: session.run(list(OUTPUT_NAMES), {INPUT_NAME: images}), list(shape)
@@ -98,7 +95,7 @@ def _openvino_runner(path: Path, threads: int | None, precision: str) -> tuple[R
     try:
         compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
     except Exception as error:  # a corrupt or foreign file is the user's input, not our bug
-        raise DeployError(f"openvino cannot load {path} ({_one_line(error)})") from error
+        raise DeployError(f"openvino cannot load {path} ({one_line(error, limit=300)})") from error
     inputs = [name for port in compiled.inputs for name in port.get_names()]
     outputs = [name for port in compiled.outputs for name in port.get_names()]
     _check_names(path, inputs, outputs)

@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.keys import REFERENCE_KEYS, feature_keys, flatten, override_key, score_keys
 from winclip_lit.files import atomic_open
+from winclip_lit.messages import one_line
 
 FORMAT = "winclip-lit/checkpoint-2"
 READABLE_FORMATS = (FORMAT, "winclip-lit/checkpoint-1")
@@ -78,7 +79,7 @@ class Checkpoint:
         try:
             data = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:  # any unreadable file is the same user error
-            reason = " ".join(str(error).split())[:200]
+            reason = one_line(error, limit=200)
             raise ConfigError(f"ckpt_path={path} is not a winclip-lit checkpoint ({reason})") from None
         if not isinstance(data, dict) or data.get("format") not in READABLE_FORMATS:
             raise ConfigError(f"ckpt_path={path} is not a winclip-lit checkpoint (format {FORMAT} expected)")

@@ -15,6 +15,7 @@ import open_clip
 import torch
 from torch import nn
 
+from winclip_lit.messages import one_line
 from winclip_lit.model.errors import UnsupportedBackboneError, WeightsUnavailableError
 from winclip_lit.model.options import DEFAULT_MODEL_NAME, DEFAULT_PRETRAINED
 from winclip_lit.model.preprocess import OPENAI_MEAN, OPENAI_STD
@@ -220,11 +221,6 @@ def is_weights_problem(error: BaseException, pretrained: str | None) -> bool:
     )
 
 
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
 def load_backbone(
     model_name: str = DEFAULT_MODEL_NAME,
     pretrained: str | None = AUTO_PRETRAINED,
@@ -268,7 +264,7 @@ def load_backbone(
             f"No network (the model hub cannot be reached) and weights '{pretrained}' for {model_name} "
             f"are not in the cache ({cache})"
             if offline
-            else f"Could not load weights '{pretrained}' for {model_name}: {_one_line(error)}"
+            else f"Could not load weights '{pretrained}' for {model_name}: {one_line(error, limit=300)}"
         )
         raise WeightsUnavailableError(
             f"{reason} -- on a machine without network, download them once elsewhere into the cache "

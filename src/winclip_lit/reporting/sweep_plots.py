@@ -11,13 +11,12 @@ std is the sample std over seeds (0 for one seed), as in report.md. PNGs are wri
 from __future__ import annotations
 
 import json
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from winclip_lit.reporting.tables import METRIC_LABELS
+from winclip_lit.reporting.tables import METRIC_LABELS, mean_std
 
 SweepGroup = tuple[Mapping[str, Any], Sequence[Mapping[str, float | None]]]
 """One setting and the mean metrics of each of its seeds."""
@@ -56,8 +55,8 @@ def seed_stats(means: Sequence[Mapping[str, float | None]], metric: str) -> tupl
     if not values or any(v is None or v != v for v in values):
         return None
     percent = [100.0 * float(v) for v in values]
-    std = statistics.stdev(percent) if len(percent) > 1 else 0.0
-    return statistics.fmean(percent), std, len(percent)
+    mean, std = mean_std(percent)
+    return mean, std or 0.0, len(percent)
 
 
 def varying_keys(settings: Sequence[Mapping[str, Any]], exclude: Sequence[str] = ()) -> list[str]:

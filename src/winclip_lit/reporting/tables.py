@@ -103,3 +103,17 @@ def write_results(
     write_text(output_dir / "metrics.json", json.dumps(payload, indent=2, allow_nan=False))
     write_table(output_dir / "metrics", *metric_rows(results, mean, keys))
     return payload
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float | None]:
+    """Mean and sample standard deviation of repeated runs (None for a single run: no spread to show).
+
+    Examples:
+        >>> mean_std([85.0, 95.0])
+        (90.0, 7.0710678118654755)
+        >>> mean_std([85.0])
+        (85.0, None)
+    """
+    import statistics
+
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None

@@ -4,7 +4,6 @@ the paper's figures (arXiv 2303.14814; docs/algorithm.md 9) where a setting is t
 from __future__ import annotations
 
 import json
-import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.keys import LOCATION_KEYS, SEED_KEY, flatten, setting_of
 from winclip_lit.engine.context import console
 from winclip_lit.engine.outputs import FAILED_FILE
-from winclip_lit.reporting.tables import METRIC_LABELS, PARTIAL_FILE, markdown, write_table
+from winclip_lit.reporting.tables import METRIC_LABELS, PARTIAL_FILE, markdown, mean_std, write_table
 
 PAPER: dict[tuple[str, int], dict[str, float]] = {
     ("mvtec", 0): {
@@ -112,7 +111,7 @@ class Group:
         values = [100.0 * m[key] for m in self.means if m.get(key) is not None]
         if len(values) != len(self.means) or not values:
             return None
-        return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None
+        return mean_std(values)
 
     def repeated_seeds(self) -> list[str]:
         """One line per seed that this group holds more than once, naming the keys its runs differ in."""
