@@ -7,6 +7,7 @@ composed config, because every new process spends ~10 s importing torch, open_cl
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import pytest
@@ -63,20 +64,18 @@ def test_checkpoint_gives_identical_metrics_without_references(
     shot2_run: Path, fit_run: Path, data_dir: Path, mvtec_args: list[str], tmp_path: Path
 ) -> None:
     checkpoint = fit_run / "checkpoint.pt"
-    # The evaluation must not need the reference images: hide them (the datamodule still lists the
-    # category's train folder, so the other training images stay).
-    root = data_dir / "mvtec_anomaly_detection"
-    used = [root / name for names in read_metrics(shot2_run)["references"].values() for name in names]
-    for path in used:
-        path.rename(path.with_suffix(".hidden"))
-    try:
-        # shot=0 on the command line is replaced by the checkpoint's 2-shot groups.
-        cfg = make_config(*mvtec_args, "shot=0", f"ckpt_path={checkpoint}")
-        evaluate(cfg, RunContext(tmp_path, "evaluate"))
-    finally:
-        for path in used:
-            path.with_suffix(".hidden").rename(path)
-    restored, direct = read_metrics(tmp_path), read_metrics(shot2_run)
+    # The evaluation must not need the reference images: delete them from a copy of the dataset (the
+    # datamodule still lists the category's train folder, so the other training images stay).
+    root = tmp_path / "mvtec_anomaly_detection"
+    shutil.copytree(data_dir / "mvtec_anomaly_detection", root)
+    for names in read_metrics(shot2_run)["references"].values():
+        for name in names:
+            (root / name).unlink()
+    args = [a for a in mvtec_args if not a.startswith("dataset.root=")] + [f"dataset.root={root}"]
+    # shot=0 on the command line is replaced by the checkpoint's 2-shot groups.
+    cfg = make_config(*args, "shot=0", f"ckpt_path={checkpoint}")
+    evaluate(cfg, RunContext(tmp_path / "run", "evaluate"))
+    restored, direct = read_metrics(tmp_path / "run"), read_metrics(shot2_run)
     assert restored["categories"] == direct["categories"]
     assert restored["references"] == direct["references"]
     assert restored["config"]["shot"]["k"] == 2
