@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import make_category  # noqa: E402
+from common import cpu_name, make_category  # noqa: E402
 
 from winclip_lit import TINY_MODEL_NAME, WinCLIP  # noqa: E402
 from winclip_lit.data import MVTecDataModule  # noqa: E402
@@ -48,17 +47,6 @@ from winclip_lit.model.export import DEFAULT_OPSET, ENCODER_SCOPE, export_info, 
 EAGER_AGAIN = "PyTorch eager, fp32 (again, last)"
 """PyTorch runs first and last: on a shared machine the two bracket the load drift; speed-ups are relative
 to their mean."""
-
-
-def cpu_name() -> str:
-    """The CPU model from /proc/cpuinfo (or the platform's processor string)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def file_mb(path: Path) -> float:

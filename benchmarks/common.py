@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import platform
 import subprocess
 import sys
 import time
@@ -14,6 +15,17 @@ from winclip_lit.data.synthetic import make_folder, make_mvtec
 ROOT = Path(__file__).resolve().parent.parent
 BACKBONES = {"tiny": "tiny_random", "full": "vit_b16_plus_240"}
 MODEL_NAMES = {"tiny": "winclip-tiny-vit", "full": "ViT-B-16-plus-240"}
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (or the platform's processor string)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def make_category(root: Path, images: int, size: int = 256) -> Path:

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
     ("script", "expected"),
     [
         ("bench_model.py", "efficiency"),
+        ("bench_precision.py", "bf16 speed-up"),
         ("bench_metrics.py", "AUPRO"),
         ("bench_evaluate.py", "start-up / model s/image"),
         ("bench_sweep.py", "sweep, feature cache (cold)"),

@@ -55,7 +55,9 @@ def test_references_only_from_train_ok(btad) -> None:
 
 
 def test_errors(btad, tmp_path) -> None:
-    raises_one_line(lambda: _dm(tmp_path / "none"), "BTAD root", "does not exist", "download_btad(root)")
+    raises_one_line(
+        lambda: _dm(tmp_path / "none"), "BTAD root", "does not exist", "download_dataset('btad', root)"
+    )
     raises_one_line(lambda: _dm(btad.root, categories="04"), "unknown BTAD category '04'", "01, 02, 03")
     root = shutil.copytree(btad.root, tmp_path / "copy")
     (root / "01/ground_truth/ko/002.png").unlink()
@@ -66,5 +68,7 @@ def test_errors(btad, tmp_path) -> None:
     )
     shutil.rmtree(root / "02/train/ok")
     raises_one_line(
-        lambda: _dm(root, categories="02", k_shot=1), "02/train/ok does not exist", "download_btad"
+        lambda: _dm(root, categories="02", k_shot=1),
+        "02/train/ok does not exist",
+        "download_dataset('btad', root)",
     )

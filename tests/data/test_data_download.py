@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 
 from winclip_lit.data import (
+    DATASET_SOURCES,
     MVTEC_CATEGORIES,
     VISA_CATEGORIES,
-    VISA_SPLIT_URL,
     DatasetError,
     MVTecDataModule,
     VisADataModule,
-    download_mvtec,
-    download_visa,
+    download_dataset,
     safe_extract,
     verify_checksum,
 )
@@ -44,7 +43,7 @@ def mvtec_archive(tmp_path_factory) -> tuple[Path, str]:
 
 def test_download_mvtec_from_file_url(mvtec_archive, tmp_path) -> None:
     archive, digest = mvtec_archive
-    root = download_mvtec(tmp_path / "ds", url=archive.as_uri(), sha256=digest)
+    root = download_dataset("mvtec", tmp_path / "ds", url=archive.as_uri(), sha256=digest)
     assert all((root / c / "train" / "good" / "000.png").is_file() for c in MVTEC_CATEGORIES)
     assert not (root / archive.name).exists()
     dm = MVTecDataModule(root, categories="all", image_size=16, k_shot=1, num_workers=0)
@@ -53,16 +52,16 @@ def test_download_mvtec_from_file_url(mvtec_archive, tmp_path) -> None:
     def no_network(url: str, dest: Path) -> None:
         raise AssertionError("must not download when the data is present")
 
-    assert download_mvtec(root, url=archive.as_uri(), sha256=digest, fetch=no_network) == root
+    assert download_dataset("mvtec", root, url=archive.as_uri(), sha256=digest, fetch=no_network) == root
 
 
 def test_checksum_mismatch_and_missing_checksum(mvtec_archive, tmp_path, caplog) -> None:
     archive, digest = mvtec_archive
     with pytest.raises(DatasetError, match=f"checksum mismatch for .*: sha256 {digest}, expected 00ff"):
-        download_mvtec(tmp_path / "bad", url=archive.as_uri(), sha256="00ff")
+        download_dataset("mvtec", tmp_path / "bad", url=archive.as_uri(), sha256="00ff")
     assert not (tmp_path / "bad" / "bottle").exists()  # nothing extracted from an unverified archive
     with caplog.at_level(logging.WARNING, logger="winclip_lit.data.download"):
-        download_mvtec(tmp_path / "bad", url=archive.as_uri(), sha256=None, keep_archive=True)
+        download_dataset("mvtec", tmp_path / "bad", url=archive.as_uri(), sha256=None, keep_archive=True)
     assert "no checksum configured" in caplog.text
     assert (tmp_path / "bad" / archive.name).is_file()
     verify_checksum(archive, digest.upper())
@@ -84,10 +83,10 @@ def test_wrapped_archive_is_hoisted_and_split_csv_fetched(tmp_path) -> None:
         else:
             dest.write_bytes(archive.read_bytes())
 
-    root = download_visa(
-        tmp_path / "visa", url="https://example.invalid/VisA_20220922.tar", sha256=digest, fetch=fetch
+    root = download_dataset(
+        "visa", tmp_path / "visa", url="https://example.invalid/VisA_20220922.tar", sha256=digest, fetch=fetch
     )
-    assert calls == ["https://example.invalid/VisA_20220922.tar", VISA_SPLIT_URL]
+    assert calls == ["https://example.invalid/VisA_20220922.tar", DATASET_SOURCES["visa"].extras[0].url]
     assert (root / "split_csv" / "1cls.csv").read_text() == split_text
     assert not (root / "VisA_20220922").exists()
     dm = VisADataModule(root, categories="all", image_size=16, num_workers=0)

@@ -40,11 +40,13 @@ def _item_of(dm: MVTecDataModule, path: Path) -> dict:
 
 def test_missing_root(tmp_path) -> None:
     missing = tmp_path / "nope"
-    _raises(lambda: _dm(missing), f"MVTec-AD root {missing} does not exist", "download_mvtec(root)")
+    _raises(
+        lambda: _dm(missing), f"MVTec-AD root {missing} does not exist", "download_dataset('mvtec', root)"
+    )
     _raises(
         lambda: VisADataModule(missing, image_size=IMAGE_SIZE),
         f"VisA root {missing} does not exist",
-        "download_visa",
+        "download_dataset('visa', root)",
     )
 
 

@@ -79,7 +79,7 @@ def test_mask_suffix_any_case(tmp_path) -> None:
 
 def test_errors(ksdd, tmp_path) -> None:
     raises_one_line(
-        lambda: _dm(tmp_path / "none"), "KolektorSDD root", "does not exist", "download_ksdd(root)"
+        lambda: _dm(tmp_path / "none"), "KolektorSDD root", "does not exist", "download_dataset('ksdd', root)"
     )
     raises_one_line(
         lambda: _dm(ksdd.root, categories="kolektor"), "unknown KolektorSDD category 'kolektor'", "ksdd"

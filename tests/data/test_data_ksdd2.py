@@ -51,7 +51,10 @@ def test_mask_suffix_any_case(tmp_path, suffix) -> None:
 
 def test_errors(ksdd2, tmp_path) -> None:
     raises_one_line(
-        lambda: _dm(tmp_path / "none"), "KolektorSDD2 root", "does not exist", "download_ksdd2(root)"
+        lambda: _dm(tmp_path / "none"),
+        "KolektorSDD2 root",
+        "does not exist",
+        "download_dataset('ksdd2', root)",
     )
     raises_one_line(lambda: _dm(ksdd2.root, categories="ksdd"), "unknown KolektorSDD2 category 'ksdd'")
     root = shutil.copytree(ksdd2.root, tmp_path / "copy")

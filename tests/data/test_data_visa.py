@@ -86,7 +86,9 @@ def test_split_csv_errors(visa, tmp_path) -> None:
     with pytest.raises(DatasetError, match=r"lacks column\(s\) label"):
         _dm(root)
     csv_path.unlink()
-    with pytest.raises(DatasetError, match=r"1cls.csv does not exist; download_visa\(root\) fetches it"):
+    with pytest.raises(
+        DatasetError, match=r"1cls.csv does not exist; download_dataset\('visa', root\) fetches it"
+    ):
         _dm(root)
 
 

@@ -30,10 +30,10 @@ class BTADDataModule(MVTecLayoutDataModule):
     normal_dir = "ok"
     mask_example = "{stem}.png"
     download_hint = (
-        "download and extract BTAD there with winclip_lit.data.download_btad(root), or point root at "
+        "download and extract BTAD there with winclip_lit.data.download_dataset('btad', root), or point root at "
         "the BTech_Dataset_transformed folder that holds 01/, 02/, 03/"
     )
-    reextract_hint = "re-extract it (download_btad)"
+    reextract_hint = "re-extract it (download_dataset('btad', root))"
 
     def _resolve_categories(self, categories: str | Iterable[str]) -> list[str]:
         if isinstance(categories, int) and not isinstance(categories, bool):

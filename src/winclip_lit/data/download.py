@@ -1,8 +1,8 @@
-"""Download, verify and safely extract the datasets that have an official archive URL (for users with
+"""Where every dataset comes from (:data:`DATASET_SOURCES`, one entry per dataset config) and the one
+function that downloads, verifies and safely extracts those with an official archive URL (for users with
 network access): MVTec-AD, VisA, BTAD, KolektorSDD and KolektorSDD2.
 
-MPDD, DAGM 2007 and DTD-Synthetic have no direct official archive URL; :data:`MANUAL_SOURCES` says
-where to get them.
+The other entries have no URL: their ``where`` line says how to get the data by hand.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import tarfile
 import urllib.request
 import zipfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from winclip_lit.data.btad import BTAD_CATEGORIES
@@ -30,29 +31,6 @@ from winclip_lit.data.realiad import REALIAD_SOURCE
 from winclip_lit.data.visa import VISA_CATEGORIES, VISA_SPLIT_FILE
 
 log = logging.getLogger(__name__)
-
-MVTEC_URL = (
-    "https://www.mydrive.ch/shares/38536/3830184030e49fe74747669442f0f282/download/420938113-1629952094/"
-    "mvtec_anomaly_detection.tar.xz"
-)
-#: SHA-256 recorded for ``mvtec_anomaly_detection.tar.xz`` (the value anomalib's downloader checks).
-MVTEC_SHA256: str | None = "cf4313b13603bec67abb49ca959488f7eedce2a9f7795ec54446c649ac98cd3d"
-VISA_URL = "https://amazon-visual-anomaly.s3.us-west-2.amazonaws.com/VisA_20220922.tar"
-#: SHA-256 recorded for ``VisA_20220922.tar`` (the value anomalib's downloader checks).
-VISA_SHA256: str | None = "2eb8690c803ab37de0324772964100169ec8ba1fa3f7e94291c9ca673f40f362"
-VISA_SPLIT_URL = "https://amazon-visual-anomaly.s3.us-west-2.amazonaws.com/VisA/split_csv/1cls.csv"
-#: No checksum is recorded for the standalone split file; verification is skipped with a warning.
-VISA_SPLIT_SHA256: str | None = None
-BTAD_URL = "https://avires.dimi.uniud.it/papers/btad/btad.zip"
-#: SHA-256 recorded for ``btad.zip`` by anomalib's downloader (BTech); not verified by us (no network).
-BTAD_SHA256: str | None = "461c9387e515bfed41ecaae07c50cf6b10def647b36c9e31d239ab2736b10d2a"
-KSDD_URL = "https://go.vicos.si/kolektorsdd"
-#: SHA-256 recorded for ``KolektorSDD.zip`` by anomalib's downloader (Kolektor); not verified by us.
-KSDD_SHA256: str | None = "65dc621693418585de9c4467d1340ea7958a6181816f0dc2883a1e8b61f9d4dc"
-KSDD2_URL = "https://go.vicos.si/kolektorsdd2"
-#: No SHA-256 is recorded for ``KolektorSDD2.zip`` that we could check; verification is skipped with a
-#: warning (pass ``sha256=...`` to verify).
-KSDD2_SHA256: str | None = None
 
 Fetch = Callable[[str, Path], None]
 _CHUNK = 1 << 20
@@ -211,205 +189,167 @@ def download_and_extract(
     return root
 
 
-def mvtec_present(root: str | Path) -> bool:
-    """Whether every MVTec-AD category has its train/good and test folders under ``root``."""
-    root = Path(root).expanduser()
-    return all(
-        (root / c / "train" / "good").is_dir() and (root / c / "test").is_dir() for c in MVTEC_CATEGORIES
-    )
+@dataclass(frozen=True)
+class ExtraFile:
+    """A file fetched on its own after extraction when the archive lacks it (VisA's split CSV).
 
-
-def visa_present(root: str | Path) -> bool:
-    """Whether the VisA split file and every VisA category folder exist under ``root``."""
-    root = Path(root).expanduser()
-    return (root / VISA_SPLIT_FILE).is_file() and all((root / c / "Data").is_dir() for c in VISA_CATEGORIES)
-
-
-def download_mvtec(
-    root: str | Path,
-    url: str = MVTEC_URL,
-    sha256: str | None = MVTEC_SHA256,
-    fetch: Fetch | None = None,
-    keep_archive: bool = False,
-) -> Path:
-    """Download MVTec-AD (about 5 GB) into ``root`` unless it is already there.
-
-    Args:
-        root: Target folder; the categories end up as ``root/<category>``.
-        url: Archive location (the official one by default).
-        sha256: Expected archive checksum; None skips verification with a warning.
-        fetch: ``fetch(url, dest_path)`` replacing the built-in HTTP download (e.g. a mirror client).
-        keep_archive: Keep the archive after extraction.
-
-    Returns:
-        The dataset root to pass to :class:`~winclip_lit.data.MVTecDataModule`.
+    Attributes:
+        path: Where it goes, relative to the dataset root.
+        url: Where it is fetched from.
+        sha256: Expected checksum; None skips verification with a warning.
     """
-    root = Path(root).expanduser()
-    if mvtec_present(root):
-        log.info("MVTec-AD already present in %s; skipping download", root)
-        return root
-    download_and_extract(url, root, sha256, fetch, keep_archive)
-    _hoist_single_folder(root, MVTEC_CATEGORIES)
-    if not mvtec_present(root):
-        raise DatasetError(f"the archive from {url} did not produce the MVTec-AD layout under {root}")
-    return root
+
+    path: str
+    url: str
+    sha256: str | None = None
 
 
-def download_visa(
-    root: str | Path,
-    url: str = VISA_URL,
-    sha256: str | None = VISA_SHA256,
-    split_url: str = VISA_SPLIT_URL,
-    split_sha256: str | None = VISA_SPLIT_SHA256,
-    fetch: Fetch | None = None,
-    keep_archive: bool = False,
-) -> Path:
-    """Download VisA (about 1.8 GB, raw release layout) into ``root`` unless it is already there.
+@dataclass(frozen=True)
+class DatasetSource:
+    """Where one dataset comes from and what a complete copy of it looks like under ``dataset.root``.
 
-    The split file ``split_csv/1cls.csv`` ships in the archive; it is fetched from ``split_url`` only
-    when the archive lacks it.
-
-    Args:
-        root: Target folder; the categories end up as ``root/<category>``.
-        url: Archive location (the official one by default).
+    Attributes:
+        title: The dataset's name in messages.
+        where: Where to get it and under which licence (the line shown when it must be fetched by hand).
+        url: Official archive URL; None when the dataset can only be fetched by hand.
         sha256: Expected archive checksum; None skips verification with a warning.
-        split_url: Location of the official split file.
-        split_sha256: Expected split-file checksum; None skips verification with a warning.
-        fetch: ``fetch(url, dest_path)`` replacing the built-in HTTP download.
-        keep_archive: Keep the archive after extraction.
-
-    Returns:
-        The dataset root to pass to :class:`~winclip_lit.data.VisADataModule`.
+        archive: File name the archive is saved under in the root (needed when the URL has none); its
+            suffix is the archive kind (``.tar``, ``.tar.xz``: tar of any compression; ``.zip``).
+        layout: Folders a complete copy has, relative to the root. Their top names are how the archive
+            maps onto the root: extracted in place, or, when the archive wraps them in one folder, moved
+            up out of it.
+        extras: Files fetched after extraction when the archive lacks them.
     """
-    root = Path(root).expanduser()
-    if visa_present(root):
-        log.info("VisA already present in %s; skipping download", root)
-        return root
-    download_and_extract(url, root, sha256, fetch, keep_archive)
-    _hoist_single_folder(root, VISA_CATEGORIES)
-    split = root / VISA_SPLIT_FILE
-    if not split.is_file():
-        split.parent.mkdir(parents=True, exist_ok=True)
-        partial = split.with_name(split.name + ".part")
-        (fetch or fetch_url)(split_url, partial)
-        verify_checksum(partial, split_sha256)
-        os.replace(partial, split)
-    if not visa_present(root):
-        raise DatasetError(f"the archive from {url} did not produce the VisA layout under {root}")
-    return root
+
+    title: str
+    where: str
+    url: str | None = None
+    sha256: str | None = None
+    archive: str | None = None
+    layout: tuple[str, ...] = ()
+    extras: tuple[ExtraFile, ...] = ()
+
+    def is_present(self, root: str | Path) -> bool:
+        """Whether every layout folder and every extra file exist under ``root``."""
+        root = Path(root).expanduser()
+        folders = all((root / path).is_dir() for path in self.layout)
+        return folders and all((root / extra.path).is_file() for extra in self.extras)
 
 
-def btad_present(root: str | Path) -> bool:
-    """Whether every BTAD product has its train/ok and test folders under ``root``."""
-    root = Path(root).expanduser()
-    return all((root / c / "train" / "ok").is_dir() and (root / c / "test").is_dir() for c in BTAD_CATEGORIES)
+#: Every dataset config ``<name>`` (``conf/dataset/<name>.yaml``) has exactly one entry here;
+#: ``dataset.download=true`` calls :func:`download_dataset` for those with a URL. The checksums are the
+#: values anomalib's downloader records (we could not download the archives to verify them); none is
+#: recorded for KolektorSDD2 or VisA's standalone split file, whose downloads are not verified.
+DATASET_SOURCES: dict[str, DatasetSource] = {
+    "mvtec": DatasetSource(
+        "MVTec-AD",
+        "https://www.mvtec.com/company/research/datasets/mvtec-ad (CC BY-NC-SA 4.0), about 5 GB",
+        url="https://www.mydrive.ch/shares/38536/3830184030e49fe74747669442f0f282/download/420938113-1629952094/"
+        "mvtec_anomaly_detection.tar.xz",
+        sha256="cf4313b13603bec67abb49ca959488f7eedce2a9f7795ec54446c649ac98cd3d",
+        layout=tuple(f"{c}/{split}" for c in MVTEC_CATEGORIES for split in ("train/good", "test")),
+    ),
+    "visa": DatasetSource(
+        "VisA",
+        "https://github.com/amazon-science/spot-diff (CC BY 4.0, not re-checked here), about 1.8 GB, raw release layout",
+        url="https://amazon-visual-anomaly.s3.us-west-2.amazonaws.com/VisA_20220922.tar",
+        sha256="2eb8690c803ab37de0324772964100169ec8ba1fa3f7e94291c9ca673f40f362",
+        layout=tuple(f"{c}/Data" for c in VISA_CATEGORIES),
+        extras=(
+            ExtraFile(
+                VISA_SPLIT_FILE,
+                "https://amazon-visual-anomaly.s3.us-west-2.amazonaws.com/VisA/split_csv/1cls.csv",
+            ),
+        ),
+    ),
+    "btad": DatasetSource(
+        "BTAD",
+        "https://avires.dimi.uniud.it/papers/btad/btad.zip (CC BY-NC-SA 4.0), about 1.7 GB",
+        url="https://avires.dimi.uniud.it/papers/btad/btad.zip",
+        sha256="461c9387e515bfed41ecaae07c50cf6b10def647b36c9e31d239ab2736b10d2a",
+        archive="btad.zip",
+        layout=tuple(f"{c}/{split}" for c in BTAD_CATEGORIES for split in ("train/ok", "test")),
+    ),
+    "ksdd": DatasetSource(
+        "KolektorSDD",
+        "https://www.vicos.si/resources/kolektorsdd/ (CC BY-NC-SA 4.0), about 0.1 GB with pixel masks",
+        url="https://go.vicos.si/kolektorsdd",
+        sha256="65dc621693418585de9c4467d1340ea7958a6181816f0dc2883a1e8b61f9d4dc",
+        archive="KolektorSDD.zip",
+        layout=tuple(f"kos{i:02d}" for i in range(1, 51)),
+    ),
+    "ksdd2": DatasetSource(
+        "KolektorSDD2",
+        "https://www.vicos.si/resources/kolektorsdd2/ (CC BY-NC-SA 4.0), about 0.5 GB",
+        url="https://go.vicos.si/kolektorsdd2",
+        archive="KolektorSDD2.zip",
+        layout=("train", "test"),
+    ),
+    "mpdd": DatasetSource("MPDD", f"download MPDD by hand from {MPDD_SOURCE}"),
+    "dagm": DatasetSource("DAGM 2007", f"download DAGM 2007 by hand from {DAGM_SOURCE}"),
+    "dtd_synthetic": DatasetSource(
+        "DTD-Synthetic", f"download DTD-Synthetic by hand from {DTD_SYNTHETIC_SOURCE}"
+    ),
+    "meta_json": DatasetSource(
+        "meta.json",
+        "write meta.json with your dataset's generator script (APRIL-GAN/AnomalyCLIP convention)",
+    ),
+    "realiad": DatasetSource("Real-IAD", f"download Real-IAD by hand from {REALIAD_SOURCE}"),
+    "mvtec_ad2": DatasetSource(
+        "MVTec AD 2", f"download MVTec AD 2 by hand from {MVTEC_AD2_SOURCE} (download form)"
+    ),
+    "mvtec_loco": DatasetSource(
+        "MVTec LOCO AD", f"download MVTec LOCO AD by hand from {MVTEC_LOCO_SOURCE} (download form)"
+    ),
+    "folder": DatasetSource("dataset=folder", "point dataset.normal_dir at your own folder of normal images"),
+}
 
 
-def ksdd_present(root: str | Path) -> bool:
-    """Whether the KolektorSDD part folders kos01 ... kos50 exist under ``root``."""
-    root = Path(root).expanduser()
-    return all((root / f"kos{i:02d}").is_dir() for i in range(1, 51))
-
-
-def ksdd2_present(root: str | Path) -> bool:
-    """Whether the KolektorSDD2 train and test folders exist under ``root``."""
-    root = Path(root).expanduser()
-    return (root / "train").is_dir() and (root / "test").is_dir()
-
-
-def _download_zip_dataset(
+def download_dataset(
     name: str,
     root: str | Path,
-    url: str,
-    sha256: str | None,
-    filename: str,
-    expected: tuple[str, ...],
-    present: Callable[[Path], bool],
-    fetch: Fetch | None,
-    keep_archive: bool,
-) -> Path:
-    root = Path(root).expanduser()
-    if present(root):
-        log.info("%s already present in %s; skipping download", name, root)
-        return root
-    download_and_extract(url, root, sha256, fetch, keep_archive, filename=filename)
-    _hoist_single_folder(root, expected)
-    if not present(root):
-        raise DatasetError(f"the archive from {url} did not produce the {name} layout under {root}")
-    return root
-
-
-def download_btad(
-    root: str | Path,
-    url: str = BTAD_URL,
-    sha256: str | None = BTAD_SHA256,
     fetch: Fetch | None = None,
     keep_archive: bool = False,
+    **overrides: object,
 ) -> Path:
-    """Download BTAD (about 1.7 GB) into ``root`` unless it is already there.
-
-    The archive wraps the products in ``BTech_Dataset_transformed/``; they end up as ``root/01`` ...
+    """Download dataset ``name`` (a :data:`DATASET_SOURCES` key) into ``root`` unless it is already there.
 
     Args:
-        root: Target folder (the one :class:`~winclip_lit.data.BTADDataModule` reads).
-        url: Archive location (the official one by default).
-        sha256: Expected archive checksum; None skips verification with a warning.
-        fetch: ``fetch(url, dest_path)`` replacing the built-in HTTP download.
+        name: Dataset config name, e.g. ``"mvtec"``.
+        root: Target folder, the ``dataset.root`` its datamodule reads.
+        fetch: ``fetch(url, dest_path)`` replacing the built-in HTTP download (e.g. a mirror client).
         keep_archive: Keep the archive after extraction.
+        **overrides: :class:`DatasetSource` fields to replace, e.g. ``url=<mirror>``, ``sha256=None``
+            (skip verification with a warning).
+
+    Returns:
+        The dataset root.
+
+    Raises:
+        DatasetError: Unknown name, a dataset fetched only by hand, a checksum mismatch, an unsafe or
+            unreadable archive, or an archive that does not produce the dataset's layout.
     """
-    return _download_zip_dataset(
-        "BTAD", root, url, sha256, "btad.zip", BTAD_CATEGORIES, btad_present, fetch, keep_archive
-    )
-
-
-def download_ksdd(
-    root: str | Path,
-    url: str = KSDD_URL,
-    sha256: str | None = KSDD_SHA256,
-    fetch: Fetch | None = None,
-    keep_archive: bool = False,
-) -> Path:
-    """Download KolektorSDD (about 0.1 GB, the ViCoS archive with pixel masks) into ``root``.
-
-    Args: as :func:`download_btad`; the part folders end up as ``root/kos01`` ... ``root/kos50``.
-    """
-    return _download_zip_dataset(
-        "KolektorSDD", root, url, sha256, "KolektorSDD.zip", ("kos01",), ksdd_present, fetch, keep_archive
-    )
-
-
-def download_ksdd2(
-    root: str | Path,
-    url: str = KSDD2_URL,
-    sha256: str | None = KSDD2_SHA256,
-    fetch: Fetch | None = None,
-    keep_archive: bool = False,
-) -> Path:
-    """Download KolektorSDD2 (about 0.5 GB, the ViCoS archive) into ``root``.
-
-    Args: as :func:`download_btad`; the splits end up as ``root/train`` and ``root/test``.
-    """
-    return _download_zip_dataset(
-        "KolektorSDD2",
-        root,
-        url,
-        sha256,
-        "KolektorSDD2.zip",
-        ("train", "test"),
-        ksdd2_present,
-        fetch,
-        keep_archive,
-    )
-
-
-#: Where to get the datasets that have no official archive URL, per dataset config name. Every other
-#: dataset config ``<name>`` has a helper ``download_<name>`` here, which ``dataset.download=true`` calls.
-MANUAL_SOURCES: dict[str, str] = {
-    "mpdd": f"download MPDD by hand from {MPDD_SOURCE}",
-    "dagm": f"download DAGM 2007 by hand from {DAGM_SOURCE}",
-    "dtd_synthetic": f"download DTD-Synthetic by hand from {DTD_SYNTHETIC_SOURCE}",
-    "meta_json": "write meta.json with your dataset's generator script (APRIL-GAN/AnomalyCLIP convention)",
-    "realiad": f"download Real-IAD by hand from {REALIAD_SOURCE}",
-    "mvtec_ad2": f"download MVTec AD 2 by hand from {MVTEC_AD2_SOURCE} (download form)",
-    "mvtec_loco": f"download MVTec LOCO AD by hand from {MVTEC_LOCO_SOURCE} (download form)",
-}
+    if name not in DATASET_SOURCES:
+        raise DatasetError(f"unknown dataset {name!r}; choose one of {', '.join(sorted(DATASET_SOURCES))}")
+    source = replace(DATASET_SOURCES[name], **overrides)
+    root = Path(root).expanduser()
+    if source.url is None:
+        raise DatasetError(f"{source.title} has no download URL; {source.where}")
+    if source.is_present(root):
+        log.info("%s already present in %s; skipping download", source.title, root)
+        return root
+    download_and_extract(source.url, root, source.sha256, fetch, keep_archive, filename=source.archive)
+    _hoist_single_folder(root, dict.fromkeys(path.split("/")[0] for path in source.layout))
+    for extra in source.extras:
+        target = root / extra.path
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(target.name + ".part")
+            (fetch or fetch_url)(extra.url, partial)
+            verify_checksum(partial, extra.sha256)
+            os.replace(partial, target)
+    if not source.is_present(root):
+        raise DatasetError(
+            f"the archive from {source.url} did not produce the {source.title} layout under {root}"
+        )
+    return root

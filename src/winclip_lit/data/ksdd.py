@@ -66,7 +66,7 @@ class KSDDDataModule(AnomalyDataModule):
     dataset_name = "KolektorSDD"
     known_categories = (KSDD_CATEGORY,)
     download_hint = (
-        "download and extract KolektorSDD there with winclip_lit.data.download_ksdd(root), or point root "
+        "download and extract KolektorSDD there with winclip_lit.data.download_dataset('ksdd', root), or point root "
         "at the folder that holds kos01/ ... kos50/"
     )
 

@@ -33,7 +33,7 @@ class KSDD2DataModule(AnomalyDataModule):
     dataset_name = "KolektorSDD2"
     known_categories = (KSDD2_CATEGORY,)
     download_hint = (
-        "download and extract KolektorSDD2 there with winclip_lit.data.download_ksdd2(root), or point "
+        "download and extract KolektorSDD2 there with winclip_lit.data.download_dataset('ksdd2', root), or point "
         "root at the folder that holds train/ and test/"
     )
 
@@ -46,7 +46,7 @@ class KSDD2DataModule(AnomalyDataModule):
             if not folder.is_dir():
                 raise DatasetError(
                     f"KolektorSDD2 folder {folder} does not exist; the dataset under {self.root} is "
-                    "incomplete, re-extract it (download_ksdd2)"
+                    "incomplete, re-extract it (download_dataset('ksdd2', root))"
                 )
 
     def _split_records(self, split: str) -> list[TestRecord]:

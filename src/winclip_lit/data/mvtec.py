@@ -32,7 +32,7 @@ class MVTecDataModule(MVTecLayoutDataModule):
     dataset_name = "MVTec-AD"
     known_categories = MVTEC_CATEGORIES
     download_hint = (
-        "download and extract MVTec-AD there with winclip_lit.data.download_mvtec(root), "
+        "download and extract MVTec-AD there with winclip_lit.data.download_dataset('mvtec', root), "
         "or point root at the folder that holds bottle/, cable/, ..."
     )
-    reextract_hint = "re-extract it (download_mvtec)"
+    reextract_hint = "re-extract it (download_dataset('mvtec', root))"

@@ -37,7 +37,7 @@ def read_split_csv(path: Path) -> dict[str, list[dict[str, str]]]:
     """
     if not path.is_file():
         raise DatasetError(
-            f"VisA split file {path} does not exist; download_visa(root) fetches it, or copy "
+            f"VisA split file {path} does not exist; download_dataset('visa', root) fetches it, or copy "
             "split_csv/1cls.csv of the VisA release into the dataset root"
         )
     try:
@@ -59,7 +59,7 @@ def read_split_csv(path: Path) -> dict[str, list[dict[str, str]]]:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DatasetError(
             f"VisA split file {path} is not a readable UTF-8 CSV ({reason}); replace it with split_csv/1cls.csv "
-            "of the VisA release (download_visa(root) fetches it)"
+            "of the VisA release (download_dataset('visa', root) fetches it)"
         ) from exc
     return dict(rows)
 
@@ -74,7 +74,7 @@ class VisADataModule(AnomalyDataModule):
     dataset_name = "VisA"
     known_categories = VISA_CATEGORIES
     download_hint = (
-        "download and extract VisA there with winclip_lit.data.download_visa(root), "
+        "download and extract VisA there with winclip_lit.data.download_dataset('visa', root), "
         "or point root at the folder that holds candle/, capsules/, ... and split_csv/"
     )
 
@@ -109,7 +109,7 @@ class VisADataModule(AnomalyDataModule):
         if not (self.root / category).is_dir():
             raise DatasetError(
                 f"VisA folder {self.root / category} does not exist; the dataset under {self.root} is "
-                "incomplete, re-extract it (download_visa) or choose other categories"
+                "incomplete, re-extract it (download_dataset('visa', root)) or choose other categories"
             )
 
     def _existing(self, relative: str, what: str) -> Path:

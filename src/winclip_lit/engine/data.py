@@ -9,16 +9,6 @@ from omegaconf import DictConfig, OmegaConf
 from winclip_lit.config.errors import ConfigError
 
 
-def _fetchers() -> dict:
-    from winclip_lit.data import download
-
-    return {
-        name[len("download_") :]: getattr(download, name)
-        for name in dir(download)
-        if name.startswith("download_") and callable(getattr(download, name))
-    }
-
-
 def prepare_dataset(cfg: DictConfig) -> None:
     """Check ``dataset.root`` (and the other required dataset keys); download when ``dataset.download``."""
     missing = sorted(OmegaConf.missing_keys(cfg.dataset))
@@ -29,22 +19,23 @@ def prepare_dataset(cfg: DictConfig) -> None:
     download = bool(cfg.dataset.get("download", False))
     if root is None or Path(root).expanduser().is_dir():
         return
-    fetchers = _fetchers()
+    from winclip_lit.data.download import DATASET_SOURCES, download_dataset
+
+    source = DATASET_SOURCES.get(name)
+    fetchable = source is not None and source.url is not None
     if not download:
-        fetch = " or dataset.download=true to fetch it" if name in fetchers else ""
+        fetch = " or dataset.download=true to fetch it" if fetchable else ""
         raise ConfigError(
             f"dataset root {root} does not exist; pass dataset.root=/path/to/{Path(root).name} "
             f"(or set WINCLIP_DATA to the folder that holds it){fetch}"
         )
-    if name not in fetchers:
-        from winclip_lit.data.download import MANUAL_SOURCES
-
-        where = MANUAL_SOURCES.get(name, "see docs/data.md for where to get it")
+    if not fetchable:
+        where = source.where if source is not None else "see docs/data.md for where to get it"
         raise ConfigError(
             f"dataset.download=true is not supported for dataset {name!r}; {where} and pass dataset.root=..."
         )
     try:
-        fetchers[name](root)
+        download_dataset(name, root)
     except OSError as error:
         raise ConfigError(
             f"could not download {name} into {root} ({error}); download it by hand and pass dataset.root=..."
