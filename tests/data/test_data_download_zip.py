@@ -130,7 +130,6 @@ def test_manual_and_unknown_datasets_are_refused(tmp_path, name, message) -> Non
 def test_dataset_download_true_fetches_the_table_entry(tmp_path, monkeypatch) -> None:
     """The run's `dataset.download=true` path downloads through the table (here pointed at a local zip)."""
     from omegaconf import OmegaConf
-
     from winclip_lit.run.datasets import prepare_dataset
 
     make_ksdd2(tmp_path / "src", size=(8, 4))

@@ -23,6 +23,9 @@ from winclip_lit.engine.errors import ConfigError
 from winclip_lit.tasks.export import export
 from winclip_lit.tasks.train import train
 
+pytestmark = pytest.mark.slow
+
+
 CATEGORIES = ("bottle", "metal_nut")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import onnx
+import pytest
 from deploy_support import max_difference
 
 from winclip_lit.deploy.runtime import ExportedModel
@@ -13,6 +14,9 @@ from winclip_lit.model.export import ENCODER_SCOPE
 
 INT8_BOUND = 0.01
 """int8 weights move the tiny random model's scores and maps by ~5e-4; 20x margin."""
+
+
+pytestmark = pytest.mark.slow
 
 
 def _namespace(node) -> str:

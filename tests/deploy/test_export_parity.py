@@ -32,6 +32,7 @@ def test_exported_onnx_equals_torch_at_any_batch(exported, backend):
         assert max_difference(out.anomaly_maps, exported.maps[rows]) < PARITY
 
 
+@pytest.mark.slow
 def test_openvino_ir_equals_torch(tiny_export_model, batch, two_shot_onnx, tmp_path):
     model = tiny_export_model
     assert len(model.reference) == 2  # still set up as for the 2-shot ONNX file

@@ -34,6 +34,7 @@ def script_of(case: str) -> str:
     return "report.py" if case.startswith("report") else "evaluate.py"
 
 
+@pytest.mark.slow
 def test_bad_input_gives_one_line_and_nonzero_exit(data_dir: Path, tmp_path: Path) -> None:
     env = {**cli_env(tmp_path), "WINCLIP_DATA": str(data_dir)}
     # Start every case at once: each process spends most of its time importing torch and open_clip.

@@ -145,6 +145,7 @@ def _oracle(
 
 @pytest.mark.parametrize("dataset", list(DATASETS))
 @pytest.mark.parametrize("k", [0, 1])
+@pytest.mark.slow
 def test_evaluate_matches_oracle(
     dataset: str, k: int, bench_data, cli_sweep, oracle_model, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

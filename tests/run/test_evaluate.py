@@ -23,6 +23,7 @@ from winclip_lit.metrics import METRIC_KEYS
 from winclip_lit.tasks.evaluate import evaluate
 
 
+@pytest.mark.slow
 def test_metrics_json_matches_direct_computation(shot2_run: Path, data_dir: Path) -> None:
     result = read_metrics(shot2_run)
     assert set(result) >= {"categories", "mean", "references", "config"}
@@ -47,6 +48,7 @@ def test_metrics_json_matches_direct_computation(shot2_run: Path, data_dir: Path
     assert result["config"]["backbone"]["model_name"] == TINY_MODEL_NAME
 
 
+@pytest.mark.slow
 def test_tables_are_percent_with_one_decimal(shot2_run: Path) -> None:
     result = read_metrics(shot2_run)
     with (shot2_run / "metrics.csv").open() as handle:
@@ -60,6 +62,7 @@ def test_tables_are_percent_with_one_decimal(shot2_run: Path) -> None:
     assert markdown[0].startswith("| category | image AUROC") and len(markdown) == 2 + len(CATEGORIES) + 1
 
 
+@pytest.mark.slow
 def test_checkpoint_gives_identical_metrics_without_references(
     shot2_run: Path, fit_run: Path, data_dir: Path, mvtec_args: list[str], tmp_path: Path
 ) -> None:
@@ -81,6 +84,7 @@ def test_checkpoint_gives_identical_metrics_without_references(
     assert restored["config"]["shot"]["k"] == 2
 
 
+@pytest.mark.slow
 def test_two_process_ddp_equals_one_process(shot2_run: Path, mvtec_args: list[str], tmp_path: Path) -> None:
     """Rank 0 runs in this process, rank 1 in a child started by winclip_lit.engine.distributed (gloo)."""
     cfg = make_config(
@@ -97,6 +101,7 @@ def test_two_process_ddp_equals_one_process(shot2_run: Path, mvtec_args: list[st
     assert not torch.distributed.is_initialized()
 
 
+@pytest.mark.slow
 def test_feature_cache_reuses_features_with_identical_metrics(
     shot2_run: Path, mvtec_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -127,6 +132,7 @@ def test_original_resolution_evaluation_upsamples_maps(
         assert result["categories"]["bottle"][key] == pytest.approx(expected[key], abs=1e-4), key
 
 
+@pytest.mark.slow
 def test_checkpoint_of_other_image_features_is_refused(
     fit_run: Path, mvtec_args: list[str], tmp_path: Path
 ) -> None:
@@ -137,6 +143,7 @@ def test_checkpoint_of_other_image_features_is_refused(
         evaluate(make_config(*mvtec_args, f"ckpt_path={changed}"), RunContext(tmp_path, "evaluate"))
 
 
+@pytest.mark.slow
 def test_scoring_options_given_with_a_checkpoint_apply_as_in_a_direct_run(
     fit_run: Path, mvtec_args: list[str], tmp_path: Path
 ) -> None:
@@ -157,6 +164,7 @@ def test_scoring_options_given_with_a_checkpoint_apply_as_in_a_direct_run(
     assert default is None or default["categories"] != restored["categories"]
 
 
+@pytest.mark.slow
 def test_a_conflicting_feature_option_with_a_checkpoint_is_one_line(
     fit_run: Path, mvtec_args: list[str], tmp_path: Path
 ) -> None:
@@ -169,6 +177,7 @@ def test_a_conflicting_feature_option_with_a_checkpoint_is_one_line(
             evaluate(cfg, RunContext(tmp_path, "evaluate", overrides=(given,)))
 
 
+@pytest.mark.slow
 def test_prompts_given_with_a_checkpoint_are_encoded_anew(
     fit_run: Path, mvtec_args: list[str], tmp_path: Path
 ) -> None:

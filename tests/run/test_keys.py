@@ -137,6 +137,7 @@ def _composed_keys() -> set[str]:
     return keys
 
 
+@pytest.mark.slow
 def test_every_key_of_every_composed_config_has_a_role() -> None:
     keys = _composed_keys()
     free = [k for k in keys if any(k == g or k.startswith(g + ".") for g in FREE_FORM_GROUPS)]

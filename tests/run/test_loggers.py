@@ -30,6 +30,7 @@ def test_wandb_mode_falls_back_to_offline_without_credentials(
     assert wandb_mode("online") == ("disabled", None)
 
 
+@pytest.mark.slow
 def test_wandb_offline_run_is_grouped_named_and_marked_failed(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -71,6 +72,7 @@ def test_a_logger_yaml_without_target_is_one_line(tmp_path: Path) -> None:
         build_loggers(cfg, RunContext(tmp_path, "evaluate"))
 
 
+@pytest.mark.slow
 def test_offline_wandb_run_holds_curves_overlays_table_and_artifacts(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mvtec_args: list[str], data_dir: Path
 ) -> None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 from run_support import REPO
+
+pytestmark = pytest.mark.slow
 
 
 def test_quickstart_notebook_executes(tmp_path: Path) -> None:

@@ -110,6 +110,7 @@ def test_report_names_a_broken_job_and_reports_the_others(tmp_path: Path) -> Non
     assert len(rows) == 1 and rows[0][1] == "0,0"
 
 
+@pytest.mark.slow
 def test_a_sweep_goes_on_after_a_failed_job_and_lists_it(data_dir: Path, tmp_path: Path) -> None:
     root = data_dir / "mvtec_anomaly_detection"
     sweep = tmp_path / "sweep"

@@ -21,6 +21,7 @@ def read_scores(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.slow
 def test_predict_from_checkpoint_writes_scores_and_overlays(
     fit_run: Path, data_dir: Path, tmp_path: Path
 ) -> None:
@@ -41,6 +42,7 @@ def test_predict_from_checkpoint_writes_scores_and_overlays(
         assert overlay.shape == (64, 128, 3)  # [image | map overlay] at the model's 64 px
 
 
+@pytest.mark.slow
 def test_predict_needs_a_category_for_a_multi_category_checkpoint(
     fit_run: Path, data_dir: Path, tmp_path: Path
 ) -> None:
@@ -59,6 +61,7 @@ def test_predict_zero_shot_from_config_and_few_shot_needs_checkpoint(data_dir: P
         predict(make_config(*TINY, "shot=1", f"predict.input_dir={folder}"), RunContext(tmp_path, "predict"))
 
 
+@pytest.mark.slow
 def test_offline_smoke_on_a_plain_folder(data_dir: Path, tmp_path: Path) -> None:
     folder = data_dir / "folder"
     run_cli(
@@ -115,6 +118,7 @@ def test_overlay_names_are_unique_and_point_to_the_right_image(data_dir: Path, t
         assert (tmp_path / "run" / "overlays" / row["overlay"]).is_file()
 
 
+@pytest.mark.slow
 def test_two_process_predict_equals_one_process(data_dir: Path, tmp_path: Path) -> None:
     folder = data_dir / "mvtec_anomaly_detection" / "bottle" / "test"
     one = read_scores(

@@ -93,6 +93,7 @@ def test_model_options_carry_the_reading() -> None:
 
 
 @pytest.mark.parametrize("name", ["anomalib", "mala_lab"])
+@pytest.mark.slow
 def test_reading_runs_end_to_end_like_a_direct_computation(
     name: str, data_dir: Path, mvtec_args: list[str], tmp_path: Path
 ) -> None:

@@ -16,6 +16,7 @@ from winclip_lit.tasks.report import PAPER, build_report, report
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
+@pytest.mark.slow
 def test_multirun_with_ddp_jobs_gives_one_dir_per_job_and_a_report(
     mvtec_args: list[str], tmp_path: Path
 ) -> None:

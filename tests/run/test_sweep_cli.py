@@ -7,8 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from run_support import REPO, TINY, cli_env, read_metrics, run_cli
+
+pytestmark = pytest.mark.slow
 
 
 def test_agent_style_arguments_run(data_dir: Path, tmp_path: Path) -> None:
