@@ -77,24 +77,28 @@ def _show(value: Any) -> str:
     return str(value).replace("'", "") if isinstance(value, list) else str(value)
 
 
-def check_window_grid(cfg: DictConfig) -> None:
-    """Refuse window sizes larger than the backbone's patch grid, before any weights are loaded."""
+def check_window_grid(model_name: str, scales: list[int]) -> None:
+    """Refuse window sizes larger than the backbone's patch grid, before any weights are loaded.
+
+    Args:
+        model_name: ``backbone.model_name``.
+        scales: ``window.scales``.
+    """
     from winclip_lit.model.backbones import patch_grid
 
-    grid = patch_grid(str(cfg.backbone.model_name))
+    grid = patch_grid(str(model_name))
     if grid is None:
         return
-    too_large = [s for s in cfg.window.scales if s > min(grid)]
+    too_large = [s for s in scales if s > min(grid)]
     if too_large:
         raise ConfigError(
-            f"window.scales={_show(list(cfg.window.scales))}: window size {too_large[0]} is larger than the "
-            f"patch grid of {cfg.backbone.model_name} ({grid[0]}x{grid[1]} patches); use sizes up to {min(grid)}"
+            f"window.scales={_show(list(scales))}: window size {too_large[0]} is larger than the "
+            f"patch grid of {model_name} ({grid[0]}x{grid[1]} patches); use sizes up to {min(grid)}"
         )
 
 
-def check_calibration(cfg: DictConfig) -> None:
+def check_calibration(threshold: DictConfig | None) -> None:
     """Refuse ``threshold=conformal`` with too few calibration images for its alpha, before any model loads."""
-    threshold = cfg.get("threshold")
     if threshold is None or threshold.get("method") != "conformal":
         return
     from winclip_lit.metrics.thresholds import conformal_rank
@@ -118,9 +122,9 @@ def validate(cfg: DictConfig, model: bool = True) -> WinCLIPOptions | None:
             continue
         if not ok(value):
             raise ConfigError(f"{key}={value}: {allowed}")
-    check_calibration(cfg)
+    check_calibration(cfg.get("threshold"))
     if not model:
         return None
     options = check_options(cfg)
-    check_window_grid(cfg)
+    check_window_grid(cfg.backbone.model_name, list(cfg.window.scales))
     return options
