@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from winclip_lit import TINY_MODEL_NAME, UnsupportedBackboneError, WeightsUnavailableError, WinCLIP
+from winclip_lit.model import backbones
 
 
 def test_tiny_model_is_registered_offline():
@@ -117,3 +118,30 @@ def test_a_local_checkpoint_loads_exactly_without_random_init(tmp_path) -> None:
     for (name, a), (_, b) in zip(reference.state_dict().items(), loaded.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
     assert torch.nn.init.normal_(torch.zeros(3)).abs().sum() > 0  # init is restored afterwards
+
+
+def test_the_tiny_model_needs_no_tag():
+    """The default ``pretrained`` means the paper's tag only for the paper's model: the tiny ViT has none."""
+    torch.manual_seed(0)
+    model = WinCLIP.from_pretrained(TINY_MODEL_NAME)
+    assert model.image_size == 64
+    assert backbones.resolve_pretrained("ViT-B-16-plus-240", backbones.AUTO_PRETRAINED) == "laion400m_e31"
+    assert backbones.resolve_pretrained(TINY_MODEL_NAME, backbones.AUTO_PRETRAINED) is None
+    assert backbones.resolve_pretrained("ViT-B-16", "openai") == "openai"
+    with pytest.raises(WeightsUnavailableError, match="choose one: .*openai"):
+        backbones.resolve_pretrained("ViT-B-16", backbones.AUTO_PRETRAINED)
+
+
+def test_an_unreachable_hub_forces_offline_mode_only_while_loading(monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # a closed port stands for no network
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert not backbones.hub_reachable(timeout=2)
+    with backbones.offline_unless_reachable("laion400m_e31") as forced:
+        assert forced and constants.HF_HUB_OFFLINE
+    assert constants.HF_HUB_OFFLINE is False
+    with backbones.offline_unless_reachable(None) as forced:  # random weights download nothing
+        assert not forced
