@@ -19,6 +19,7 @@ from winclip_lit.callbacks.dashboard import choose_indices, show_category, show_
 from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.keys import result_keys_of, setting_of
 from winclip_lit.engine.build import build_cache, build_datamodule, build_metrics, build_model, build_trainer
+from winclip_lit.engine.calibration import category_thresholds, hold_out_validation, outline_threshold
 from winclip_lit.engine.category import category_setup
 from winclip_lit.engine.checkpoint import with_checkpoint
 from winclip_lit.engine.context import RunContext, console, process_rank
@@ -27,6 +28,7 @@ from winclip_lit.engine.devices import set_threads, wants_gpu
 from winclip_lit.engine.distributed import gpu_slot, launch
 from winclip_lit.files import append_line
 from winclip_lit.loggers.build import build_loggers, log_artifacts, log_config, log_mean, logging_session
+from winclip_lit.reporting.image_scores import write_category_scores
 from winclip_lit.reporting.tables import METRIC_LABELS, PARTIAL_FILE, percent, write_results
 
 SUMMARY_KEYS = ("image_auroc", "pixel_auroc", "pixel_aupro")
@@ -82,6 +84,7 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
     """Evaluate every configured category on this rank; rank 0 writes and returns ``metrics.json``."""
     from winclip_lit.lit_module import WinCLIPModule
     from winclip_lit.metrics import METRIC_KEYS
+    from winclip_lit.metrics.thresholds import THRESHOLD_KEYS
 
     cfg, checkpoint = with_checkpoint(cfg, run)
     prepare_dataset(cfg)
@@ -94,6 +97,7 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
     if checkpoint:
         checkpoint.check_features(model.feature_fingerprint())
     datamodule = build_datamodule(cfg, model, k_shot=0 if checkpoint else None)
+    hold_out_validation(cfg, datamodule)
     dashboard = cfg.get("dashboard") or {}
     module = WinCLIPModule(
         model,
@@ -118,6 +122,7 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
                 continue
             datamodule.select(category)
             setup, references[category] = category_setup(category, datamodule, checkpoint)
+            module.thresholds = category_thresholds(cfg, module, datamodule, setup)
             module.prepare(setup)
             module.sample_indices = choose_indices(datamodule.test_records(category), module.num_samples)
             trainer.test(module, datamodule=datamodule, verbose=False)
@@ -148,11 +153,19 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
                     loggers,
                     int(dashboard.get("max_curve_points", 1000)),
                     bool(dashboard.get("figures", True)),
-                    float(cfg.predict.threshold),
+                    outline_threshold(module.thresholds, cfg.predict.get("threshold")),
+                )
+                write_category_scores(
+                    run.output_dir,
+                    category,
+                    module.images,
+                    datamodule.root,
+                    module.thresholds,
+                    bool(dashboard.get("figures", True)),
                 )
         if not rank0:
             return None
-        keys = [k for k in METRIC_KEYS if any(k in row for row in results.values())]
+        keys = [k for k in (*METRIC_KEYS, *THRESHOLD_KEYS) if any(k in row for row in results.values())]
         payload = write_results(run.output_dir, results, keys, references, config, throughput)
         log_mean(loggers, payload["mean"], step=len(results))
         show_run(
