@@ -114,7 +114,8 @@ def test_train_checkpoint_predict_and_export_apply_the_same_thresholds(
     )
     assert predicted.returncode == 0, predicted.stderr
     assert (
-        f"threshold: image {stored['image']:.6g}, pixel {stored['pixel']:.6g} (conformal" in predicted.stderr
+        f"at or above threshold {stored['image']:.6g} (pixel threshold {stored['pixel']:.6g}; conformal"
+        in predicted.stderr
     )
     exported = winclip_lit(
         tmp_path, "export", *TINY, f"ckpt_path={checkpoint}", f"hydra.run.dir={tmp_path / 'export'}"
@@ -133,7 +134,8 @@ def test_train_checkpoint_predict_and_export_apply_the_same_thresholds(
     )
     assert onnx_run.returncode == 0, onnx_run.stderr
     assert (
-        f"threshold: image {stored['image']:.6g}, pixel {stored['pixel']:.6g} (conformal" in onnx_run.stderr
+        f"at or above threshold {stored['image']:.6g} (pixel threshold {stored['pixel']:.6g}; conformal"
+        in onnx_run.stderr
     )
     for backend in ("torch", "onnx"):
         rows = read_csv(tmp_path / backend / "scores.csv")
@@ -156,4 +158,4 @@ def test_train_checkpoint_predict_and_export_apply_the_same_thresholds(
         "predict.threshold=0.99",
         f"hydra.run.dir={tmp_path / 'given'}",
     )
-    assert given.returncode == 0 and "(predict.threshold=0.99)" in given.stderr
+    assert given.returncode == 0 and "; predict.threshold=0.99)" in given.stderr

@@ -166,10 +166,9 @@ def finish_prediction(
         threshold = Decision(float(threshold), float(threshold), "given")
     scores_file = write_csv(output_dir / "scores.csv", SCORE_COLUMNS, rows)
     flagged = sum(int(row[3]) for row in rows)
-    say(f"threshold: image {threshold.image:.6g}, pixel {threshold.pixel:.6g} ({threshold.source})")
     say(
         f"{len(rows)} images scored {scored_by}: {flagged} at or above threshold {threshold.image:.6g} "
-        f"-> {scores_file}"
+        f"(pixel threshold {threshold.pixel:.6g}; {threshold.source}) -> {scores_file}"
     )
     if skipped:
         for path, reason in skipped:
