@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from winclip_lit import WinCLIP, WinCLIPOutput
 from winclip_lit.gather import gather_from_ranks
 from winclip_lit.metrics import AnomalyMetrics
+from winclip_lit.metrics.thresholds import decision_metrics, pixel_counts
 from winclip_lit.samples import ImageResult
 
 
@@ -43,6 +44,14 @@ class Sample:
     mask: torch.Tensor
     label: int
     score: float
+
+
+@dataclass
+class PixelCounts:
+    """One test image's pixel counts at the pixel threshold (``metrics.thresholds.pixel_counts``)."""
+
+    file: str
+    counts: torch.Tensor
 
 
 class WinCLIPModule(L.LightningModule):
@@ -83,6 +92,9 @@ class WinCLIPModule(L.LightningModule):
         self.samples: list[Sample] = []
         self.sample_indices: set[int] = set()
         self.images: list[ImageResult] = []
+        # Decision thresholds of the category (engine.calibration); set before trainer.test, None: none.
+        self.thresholds: dict[str, Any] | None = None
+        self.pixel_counts: list[PixelCounts] = []
         self.seconds = 0.0
         self._started = 0.0
 
@@ -115,6 +127,7 @@ class WinCLIPModule(L.LightningModule):
         self.metrics.reset()
         self.samples = []
         self.images = []
+        self.pixel_counts = []
 
     def on_predict_start(self) -> None:
         """Set prompts and references on this rank's device before the predict loop."""
@@ -162,6 +175,7 @@ class WinCLIPModule(L.LightningModule):
             ]
         self.metrics.update(scores, batch["label"], maps, masks, sample_ids=batch["index"])
         self._keep_samples(batch, scores, maps)
+        self._count_pixels(batch, maps, masks)
 
     def _keep_samples(self, batch: dict[str, Any], scores: torch.Tensor, maps: torch.Tensor) -> None:
         maxima = maps.flatten(1).amax(dim=1)
@@ -209,8 +223,29 @@ class WinCLIPModule(L.LightningModule):
         self.seconds = time.perf_counter() - self._started
         self.images = self._gather(self.images)
         self.samples = self._gather(self.samples)
+        self.results.update(self._decision_results())
         name = self.setup_for.name if self.setup_for else "test"
         self.log_dict({f"{name}/{key}": value for key, value in self.results.items()}, rank_zero_only=True)
+
+    def _count_pixels(self, batch: dict[str, Any], maps: torch.Tensor, masks: torch.Tensor) -> None:
+        """Per image, the pixel counts at the category's pixel threshold (for the pixel rates)."""
+        threshold = (self.thresholds or {}).get("pixel")
+        if threshold is None or not self.metrics.pixel:
+            return
+        for path, counts in zip(batch["image_path"], pixel_counts(maps, masks, threshold).cpu(), strict=True):
+            self.pixel_counts.append(PixelCounts(str(path), counts))
+
+    def _decision_results(self) -> dict[str, float]:
+        """The thresholds and the rates they realise on the category's test images (empty without)."""
+        if not self.thresholds or self.thresholds.get("image") is None:
+            return {}
+        self.pixel_counts = self._gather(self.pixel_counts)
+        scores = torch.tensor([r.score for r in self.images], dtype=torch.float64)
+        labels = torch.tensor([r.label for r in self.images], dtype=torch.uint8)
+        counts = torch.stack([c.counts for c in self.pixel_counts]) if self.pixel_counts else None
+        return decision_metrics(
+            scores, labels, self.thresholds["image"], self.thresholds.get("pixel"), counts
+        )
 
 
 class WinCLIPTrainModule(WinCLIPModule):

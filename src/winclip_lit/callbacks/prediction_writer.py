@@ -1,4 +1,4 @@
-"""Lightning prediction writer: per-image scores (rows of ``scores.csv``) and map overlays (PNG)."""
+"""Lightning prediction writer: per-image scores (rows of ``scores.csv``), map overlays and masks (PNG)."""
 
 from __future__ import annotations
 
@@ -19,14 +19,21 @@ class PredictionWriter(BasePredictionWriter):
         output_dir: The run folder (overlays go to ``overlays/``).
         files: Every input image, in dataset order.
         overlay_names: The unique overlay name of each image (same order).
-        threshold: Outline threshold of the overlays and the ``anomalous`` column.
+        threshold: Image threshold of the ``anomalous`` column.
+        pixel_threshold: Threshold of the overlay outlines and ``masks/`` (default ``threshold``).
     """
 
     def __init__(
-        self, output_dir: Path, files: Sequence[Path], overlay_names: Sequence[str], threshold: float
+        self,
+        output_dir: Path,
+        files: Sequence[Path],
+        overlay_names: Sequence[str],
+        threshold: float,
+        pixel_threshold: float | None = None,
     ):
         super().__init__(write_interval="batch_and_epoch")
         self.output_dir, self.files, self.names, self.threshold = output_dir, files, overlay_names, threshold
+        self.pixel_threshold = pixel_threshold
         self._mine: list[tuple[int, list[Any] | None, str]] = []
         self.rows: list[list[Any]] = []
         self.skipped: list[tuple[str, str]] = []
@@ -45,7 +52,13 @@ class PredictionWriter(BasePredictionWriter):
                 self._mine.append((index, None, reason))
                 continue
             row = write_image_result(
-                self.output_dir, self.files[index], self.names[index], score, anomaly_map, self.threshold
+                self.output_dir,
+                self.files[index],
+                self.names[index],
+                score,
+                anomaly_map,
+                self.threshold,
+                self.pixel_threshold,
             )
             self._mine.append((index, row, ""))
 

@@ -109,7 +109,7 @@ class PredictConfig:
 
     input_dir: Optional[str] = None  # noqa: UP045
     category: Optional[str] = None  # noqa: UP045
-    threshold: float = 0.5
+    threshold: Optional[float] = None  # noqa: UP045
     backend: str = "torch"
     model: Optional[str] = None  # noqa: UP045
 

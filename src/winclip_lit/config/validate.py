@@ -34,7 +34,10 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "threshold.num_calibration": (lambda v: v >= 1, "an integer >= 1"),
     "threshold.validation_split": (lambda v: 0.0 < v < 1.0, "a fraction of the test set in (0, 1)"),
     "dataset.mask_threshold": (lambda v: v is None or 0.0 <= v < 1.0, "a number in [0, 1), or null for > 0"),
-    "predict.threshold": (lambda v: 0.0 <= v <= 1.0, "a number in [0, 1]"),
+    "predict.threshold": (
+        lambda v: v is None or 0.0 <= v <= 1.0,
+        "a number in [0, 1], or null for the calibrated threshold (else 0.5)",
+    ),
     "predict.backend": (
         lambda v: v in ("torch", "onnxruntime", "openvino"),
         "one of torch, onnxruntime, openvino",

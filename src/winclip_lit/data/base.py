@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader
 from winclip_lit.data.dataset import AnomalyTestDataset, EvalSize, TestRecord
 from winclip_lit.data.errors import DatasetError, warn_dataset
 from winclip_lit.data.io import image_size_hw, load_image, lossy_mask_reason, open_image
-from winclip_lit.data.sampling import sample_reference_files
+from winclip_lit.data.sampling import calibration_files, sample_reference_files, split_validation
 from winclip_lit.model.preprocess import OPENAI_MEAN, OPENAI_STD, ImageTransform
 
 log = logging.getLogger(__name__)
@@ -144,6 +144,7 @@ class AnomalyDataModule(L.LightningDataModule):
         # Listing is cheap: missing masks or empty folders fail here, before any model is loaded.
         self._records: dict[str, list[TestRecord]] = {c: self._list_records(c) for c in self.categories}
         self._references: dict[str, list[Path]] = {}
+        self._validation: dict[str, list[TestRecord]] = {}
         for category in self.categories:  # k larger than a pool fails here too
             self.reference_files(category)
         self._category: str | None = self.categories[0] if len(self.categories) == 1 else None
@@ -251,6 +252,40 @@ class AnomalyDataModule(L.LightningDataModule):
         if not files:
             return None
         return torch.stack([self.transform(load_image(p)) for p in files])
+
+    # ----- decision thresholds (docs/thresholds.md) ------------------------------------------------
+    def calibration_dataset(self, category: str, n: int, skip: int | None = None) -> AnomalyTestDataset:
+        """``n`` seeded normal calibration images of ``category``, never one of its references.
+
+        Args:
+            category: The category.
+            n: Number of calibration images (``threshold.num_calibration``).
+            skip: Number of references drawn with the same seed (default ``k_shot``).
+        """
+        category = self._validate(category)
+        k = self.k_shot if skip is None else int(skip)
+        files = calibration_files(self._reference_pool(category), k, n, self.seed)
+        records = [TestRecord(image=p, mask=None, label=0, defect="good") for p in files]
+        return AnomalyTestDataset(records, self.transform, self.eval_size, category, self.mask_threshold)
+
+    def hold_out_validation(self, share: float) -> None:
+        """Move a seeded part (``share`` of each class) of every category's test images to its validation part.
+
+        The validation images leave the test set (and so the metrics); call before ``setup``.
+        """
+        for category in self.categories:
+            records = self._records[category]
+            names = [self._relative(r.image) for r in records]
+            held = set(split_validation([r.label for r in records], names, share, self.seed))
+            self._validation[category] = [r for i, r in enumerate(records) if i in held]
+            self._records[category] = [r for i, r in enumerate(records) if i not in held]
+            self._datasets.pop(category, None)
+
+    def validation_dataset(self, category: str) -> AnomalyTestDataset:
+        """The validation part of ``category`` (see :meth:`hold_out_validation`)."""
+        category = self._validate(category)
+        records = self._validation.get(category, [])
+        return AnomalyTestDataset(records, self.transform, self.eval_size, category, self.mask_threshold)
 
     def _relative(self, path: Path) -> str:
         try:

@@ -81,3 +81,60 @@ def hold_out(
     n_hold = math.floor(share * len(paths) + 0.5)
     held = set(sample_reference_files(paths, n_hold, seed))
     return [p for p in paths if p not in held], sorted(held, key=lambda p: p.as_posix())
+
+
+def calibration_files(pool: Sequence[str | os.PathLike], k: int, n: int, seed: int | str = 0) -> list[Path]:
+    """Draw ``n`` calibration files from ``pool``, never one of the ``k`` references of the same seed.
+
+    The pool is ranked by the seeded draw of :func:`sample_reference_files`, whose first ``k`` files are
+    the references; the calibration files are the next ``n``. They depend only on the file names, ``k``,
+    ``n`` and ``seed``.
+
+    Args:
+        pool: The category's normal training images (the reference pool).
+        k: Number of references drawn with ``seed`` (skipped).
+        n: Number of calibration images.
+        seed: Seed of the draw.
+
+    Returns:
+        The calibration files in draw order.
+
+    Raises:
+        DatasetError: If the pool holds fewer than ``k + n`` images.
+    """
+    paths = sorted({Path(p) for p in pool}, key=lambda p: p.as_posix())
+    if int(k) + int(n) > len(paths):
+        where = f" (in {paths[0].parent})" if paths else ""
+        raise DatasetError(
+            f"threshold.num_calibration={n} needs {n} normal images besides the {k} reference(s), but the "
+            f"reference pool holds {len(paths)}{where}; lower threshold.num_calibration (and raise "
+            "threshold.alpha) or add normal training images"
+        )
+    return sample_reference_files(paths, int(k) + int(n), seed)[int(k) :]
+
+
+def split_validation(
+    labels: Sequence[int], names: Sequence[str], share: float, seed: int | str = 0
+) -> list[int]:
+    """Indices of a seeded validation part: ``round(share * n)`` of each class (at least 1 of 2 or more).
+
+    Each class (normal, anomalous) is drawn separately by the seeded draw of
+    :func:`sample_reference_files` over ``names``, so the part holds both classes whenever the set does.
+
+    Args:
+        labels: 0 normal, 1 anomalous, per item.
+        names: A unique name per item (its path relative to the dataset root).
+        share: Fraction held out, in (0, 1).
+        seed: Seed of the draw.
+
+    Returns:
+        The held-out indices, sorted.
+    """
+    chosen: list[int] = []
+    for label in (0, 1):
+        members = {names[i]: i for i, value in enumerate(labels) if int(value) == label}
+        count = math.floor(float(share) * len(members) + 0.5)
+        count = max(count, 1) if len(members) >= 2 else 0
+        drawn = sample_reference_files(list(members), count, seed) if count else []
+        chosen += [members[p.as_posix()] for p in drawn]
+    return sorted(chosen)

@@ -2,7 +2,8 @@
 
 ``<file>.json`` next to ``<file>`` (``bottle.onnx`` -> ``bottle.onnx.json``, ``bottle.xml`` ->
 ``bottle.xml.json``) records the backbone, weights and feature fingerprint, the category and its class name,
-the number of reference shots, the preprocessing (size, mean, std, resize rule) and the winclip-lit version.
+the number of reference shots, the preprocessing (size, mean, std, resize rule), the winclip-lit version and,
+when exported from a checkpoint with calibrated thresholds, those thresholds (``thresholds``, optional).
 A file without a valid sidecar is not one of our exports.
 """
 
@@ -63,6 +64,8 @@ class ExportInfo:
         opset: ONNX opset of the exported graph.
         options: Scoring options of the model (scales, stride, temperature, ...), for the record.
         version: winclip-lit version that wrote the file.
+        thresholds: Calibrated decision thresholds of the category (``{"method", "image", "pixel", ...}``,
+            docs/thresholds.md), or None; predict applies them unless ``predict.threshold`` is given.
     """
 
     file_format: str
@@ -77,6 +80,7 @@ class ExportInfo:
     opset: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
     version: str = ""
+    thresholds: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict, with the format tag and the graph's input and output names."""
@@ -121,6 +125,7 @@ class ExportInfo:
                 opset=data.get("opset"),
                 options=dict(data.get("options") or {}),
                 version=str(data.get("version", "")),
+                thresholds=_thresholds(data.get("thresholds"), where),
             )
         except KeyError as error:
             raise DeployError(f"{where} is an incomplete winclip-lit export sidecar (no {error})") from error
@@ -138,6 +143,17 @@ class ExportInfo:
                 "this winclip-lit knows RGB + bicubic only: update winclip-lit"
             )
         return info
+
+
+def _thresholds(value: Any, where: str) -> dict[str, Any] | None:
+    """A sidecar's optional ``thresholds`` (absent in older sidecars): a dict with a numeric ``image``."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("image"), (int, float)):
+        raise DeployError(
+            f"{where} has invalid thresholds {value!r}; re-export it with `winclip-lit export ...`"
+        )
+    return dict(value)
 
 
 def sidecar_path(model_file: str | Path) -> Path:
@@ -195,3 +211,10 @@ def read_sidecar(model_file: str | Path) -> ExportInfo:
             "pass the file the sidecar belongs to"
         )
     return info
+
+
+def attach_thresholds(model_file: str | Path, thresholds: dict[str, Any] | None) -> Path:
+    """Record a category's calibrated thresholds in the sidecar of ``model_file`` (atomically)."""
+    from dataclasses import replace
+
+    return write_sidecar(model_file, replace(read_sidecar(model_file), thresholds=thresholds))

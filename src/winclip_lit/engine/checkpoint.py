@@ -47,12 +47,14 @@ class Checkpoint:
         config: The resolved config of the fit run.
         states: Per category, the model state from ``WinCLIP.export_state()``.
         references: Per category, the reference files (relative to the dataset root) it was built from.
+        thresholds: Per category, the calibrated decision thresholds (``engine.calibration``), if any.
     """
 
     config: dict[str, Any]
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
     references: dict[str, list[str]] = field(default_factory=dict)
     path: Path | None = None
+    thresholds: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def save(self, path: Path) -> Path:
         """Write the checkpoint atomically and return its path."""
@@ -63,6 +65,7 @@ class Checkpoint:
             "config": self.config,
             "states": self.states,
             "references": self.references,
+            "thresholds": self.thresholds,
         }
         with atomic_open(path, "wb") as handle:
             torch.save(payload, handle)
@@ -86,7 +89,7 @@ class Checkpoint:
         config = dict(data["config"])
         if data["format"] != FORMAT and "seed" not in config:  # version 1 kept the seed in `shot`
             config["seed"] = dict(config.get("shot", {})).pop("seed", 0)
-        return cls(config, data["states"], data["references"], path)
+        return cls(config, data["states"], data["references"], path, dict(data.get("thresholds") or {}))
 
     def state(self, category: str) -> dict[str, Any]:
         """The model state of ``category``."""

@@ -17,6 +17,9 @@ from winclip_lit.config.errors import ConfigError
 from winclip_lit.metrics.ranking import curve_from_scores
 from winclip_lit.metrics.validation import check_pair, check_scores
 
+THRESHOLD_KEYS = ("image_threshold", "image_fpr", "image_tpr", "pixel_threshold", "pixel_fpr", "pixel_tpr")
+"""Keys of a category's results under a decision threshold: the thresholds and the rates they realise."""
+
 
 class Rates(NamedTuple):
     """False and true positive rates realised at one threshold (NaN where a class is absent)."""
@@ -149,3 +152,55 @@ def rates_at(scores: Tensor, labels: Tensor, threshold: float) -> Rates:
         fpr=false_alarms / n_neg if n_neg else math.nan,
         tpr=hits / n_pos if n_pos else math.nan,
     )
+
+
+def pixel_counts(maps: Tensor, masks: Tensor, threshold: float) -> Tensor:
+    """Per image the pixel counts (false alarms, hits, normal pixels, anomalous pixels) at ``threshold``.
+
+    Args:
+        maps: (B, H, W) anomaly maps.
+        masks: (B, H, W) ground truth in {0, 1}.
+        threshold: The pixel threshold (map >= threshold is anomalous).
+
+    Returns:
+        (B, 4) int64 counts, summed over images by :func:`rates_from_counts`.
+    """
+    flagged = (maps.detach() >= threshold).flatten(1)
+    positive = masks.detach().bool().flatten(1)
+    return torch.stack(
+        [(flagged & ~positive).sum(1), (flagged & positive).sum(1), (~positive).sum(1), positive.sum(1)],
+        dim=1,
+    ).to(torch.int64)
+
+
+def rates_from_counts(counts: Tensor) -> Rates:
+    """FPR and TPR from summed rows of :func:`pixel_counts` (NaN where a class is absent)."""
+    false_alarms, hits, n_neg, n_pos = (int(v) for v in counts.reshape(-1, 4).sum(0))
+    return Rates(
+        fpr=false_alarms / n_neg if n_neg else math.nan,
+        tpr=hits / n_pos if n_pos else math.nan,
+    )
+
+
+def decision_metrics(
+    scores: Tensor,
+    labels: Tensor,
+    image_threshold: float,
+    pixel_threshold: float | None,
+    counts: Tensor | None,
+) -> dict[str, float]:
+    """The :data:`THRESHOLD_KEYS` of a category: thresholds and the rates they realise on its test set.
+
+    Args:
+        scores: Image scores of the test images.
+        labels: Their labels (1 = anomalous).
+        image_threshold: The image threshold.
+        pixel_threshold: The pixel threshold (None: no pixel keys).
+        counts: Rows of :func:`pixel_counts` of every test image at ``pixel_threshold`` (None: no pixel keys).
+    """
+    image = rates_at(scores, labels, image_threshold)
+    out = {"image_threshold": float(image_threshold), "image_fpr": image.fpr, "image_tpr": image.tpr}
+    if pixel_threshold is not None and counts is not None:
+        pixel = rates_from_counts(counts)
+        out |= {"pixel_threshold": float(pixel_threshold), "pixel_fpr": pixel.fpr, "pixel_tpr": pixel.tpr}
+    return out

@@ -5,6 +5,7 @@ Layout below a run folder (see :func:`category_figure_paths`)::
 
     figures/metrics.png                              per-category metrics, percent
     figures/<category>/curves.png                    image + pixel ROC, PR, PRO up to the FPR limit
+    figures/<category>/histogram.png                 normal vs defective scores, thresholds drawn
     figures/<category>/samples/<nn>_<defect>_<stem>.png   [image | map overlay | ground truth]
 
 Drawn with matplotlib's object-oriented API on an Agg canvas (imported when a figure is drawn, never
@@ -142,6 +143,55 @@ def draw_metric_bars(
     axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if title:
         axes.set_title(title)
+    save_png(figure, path)
+    return drawn
+
+
+def draw_score_histogram(
+    path: str | Path,
+    labels: Sequence[int],
+    panels: Mapping[str, tuple[Sequence[float], float | None]],
+    title: str = "",
+    bins: int = 30,
+) -> dict[str, dict[str, np.ndarray]]:
+    """Histograms of normal vs defective images, one panel per score, each with its threshold drawn.
+
+    Args:
+        path: The PNG to write.
+        labels: 0 normal, 1 defective, per image.
+        panels: Panel title (``"image score"``, ``"max pixel score"``) -> (score per image, threshold or None).
+        title: Figure title (e.g. the category).
+        bins: Number of bins over the panel's score range.
+
+    Returns:
+        The drawn data: panel title -> ``{"normal": counts, "defective": counts, "edges": bin edges}``.
+    """
+    figure = new_figure(4.6 * max(1, len(panels)), 3.6)
+    labels_array = np.asarray(labels, dtype=int)
+    drawn: dict[str, dict[str, np.ndarray]] = {}
+    for i, (name, (values, threshold)) in enumerate(panels.items()):
+        axes = figure.add_subplot(1, len(panels), i + 1)
+        scores = np.asarray(values, dtype=np.float64)
+        low, high = float(scores.min()), float(scores.max())
+        if threshold is not None:
+            low, high = min(low, float(threshold)), max(high, float(threshold))
+        edges = np.linspace(low, high if high > low else low + 1e-6, bins + 1)
+        counts = {}
+        for label, text, colour in ((0, "normal", "tab:blue"), (1, "defective", "tab:red")):
+            part = scores[labels_array == label]
+            counts[text] = np.histogram(part, bins=edges)[0]
+            if len(part):
+                axes.hist(part, bins=edges, alpha=0.55, color=colour, label=f"{text} ({len(part)})")
+        if threshold is not None:
+            axes.axvline(float(threshold), color="black", linestyle="--", linewidth=1.2)
+            axes.plot([], [], color="black", linestyle="--", label=f"threshold {float(threshold):.4g}")
+        axes.set_xlabel(name)
+        axes.set_ylabel("images")
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=8)
+        drawn[name] = {**counts, "edges": edges}
+    if title:
+        figure.suptitle(title)
     save_png(figure, path)
     return drawn
 

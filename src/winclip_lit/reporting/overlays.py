@@ -70,3 +70,9 @@ def panel(
 def save_panel(path: Path, picture: np.ndarray) -> Path:
     """Write a panel as PNG, atomically (a kill never leaves half a picture)."""
     return write_atomic(path, lambda handle: Image.fromarray(picture).save(handle, format="PNG"))
+
+
+def save_mask(path: Path, region: np.ndarray) -> Path:
+    """Write a boolean region as a binary PNG (255: anomalous, 0: normal), atomically."""
+    picture = np.where(np.asarray(region, dtype=bool), 255, 0).astype(np.uint8)
+    return write_atomic(path, lambda handle: Image.fromarray(picture).save(handle, format="PNG"))

@@ -3,6 +3,7 @@
 Every image below the input folder is listed (subfolders included, sorted by relative path); each readable
 one gets a row of ``scores.csv`` and an overlay named after its relative path (``a/x.png`` ->
 ``overlays/a/x_png.png``, so ``x.png``/``x.jpg`` or ``a/x.png``/``b/x.png`` never overwrite each other);
+``masks/<overlay name>`` holds its binary mask (white: map >= the pixel threshold, at the map's size);
 unreadable ones are skipped, named one line each and in ``skipped.txt``, and the run ends with
 :class:`~winclip_lit.engine.errors.PartialResultError` after writing the others' scores.
 
@@ -11,7 +12,8 @@ Imports neither torch nor Lightning: the exported backends run where only a runt
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +23,63 @@ from winclip_lit.config.errors import ConfigError
 from winclip_lit.data.io import IMAGE_EXTENSIONS, is_image_file
 from winclip_lit.engine.errors import PartialResultError
 from winclip_lit.files import write_text
-from winclip_lit.reporting.overlays import panel, save_panel
+from winclip_lit.reporting.overlays import panel, save_mask, save_panel
 from winclip_lit.reporting.tables import write_csv
 
 SCORE_COLUMNS = ["image", "image_score", "max_pixel_score", "anomalous", "overlay"]
 """The columns of ``scores.csv``."""
+
+
+DEFAULT_THRESHOLD = 0.5
+"""predict's threshold when neither ``predict.threshold`` nor a calibrated one is there."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The thresholds a prediction applies and where they came from.
+
+    Attributes:
+        image: Images with score >= image are ``anomalous``.
+        pixel: Map pixels >= pixel are outlined and white in ``masks/``.
+        source: Where they came from, for the summary line.
+    """
+
+    image: float
+    pixel: float
+    source: str
+
+
+def describe_thresholds(thresholds: Mapping[str, Any]) -> str:
+    """``conformal, alpha 0.01 on 100 normal images``: how stored thresholds were found."""
+    method = thresholds.get("method", "?")
+    if method == "conformal":
+        return (
+            f"conformal, alpha {thresholds.get('alpha')} on {thresholds.get('num_calibration')} normal images"
+        )
+    if method == "f1":
+        return f"F1-optimal on {thresholds.get('num_validation')} validation images"
+    return str(method)
+
+
+def choose_thresholds(given: float | None, stored: Mapping[str, Any] | None, where: str) -> Decision:
+    """``predict.threshold`` when given, else the calibrated thresholds of ``where``, else 0.5.
+
+    Args:
+        given: ``predict.threshold`` (None: not given).
+        stored: The category's thresholds from a checkpoint or export sidecar (None: none stored).
+        where: What holds ``stored`` (``checkpoint x.pt``, ``sidecar x.onnx.json``).
+    """
+    if given is not None:
+        return Decision(float(given), float(given), f"predict.threshold={given}")
+    if stored and stored.get("image") is not None:
+        image = float(stored["image"])
+        pixel = float(stored["pixel"]) if stored.get("pixel") is not None else image
+        return Decision(image, pixel, f"{describe_thresholds(stored)}, from {where}")
+    return Decision(
+        DEFAULT_THRESHOLD,
+        DEFAULT_THRESHOLD,
+        f"default {DEFAULT_THRESHOLD} ({where} holds no calibrated threshold)",
+    )
 
 
 def input_images(folder: str | Path) -> list[Path]:
@@ -57,9 +111,15 @@ def overlay_names(files: Sequence[Path], root: Path) -> list[str]:
 
 
 def write_image_result(
-    output_dir: Path, path: Path, overlay: str, score: float, anomaly_map: Any, threshold: float
+    output_dir: Path,
+    path: Path,
+    overlay: str,
+    score: float,
+    anomaly_map: Any,
+    threshold: float,
+    pixel_threshold: float | None = None,
 ) -> list[Any]:
-    """Draw ``overlays/<overlay>`` of one scored image and return its row of ``scores.csv``.
+    """Draw ``overlays/<overlay>`` and ``masks/<overlay>`` of one scored image; return its row of ``scores.csv``.
 
     Args:
         output_dir: The run folder.
@@ -67,10 +127,13 @@ def write_image_result(
         overlay: Its overlay name (from :func:`overlay_names`).
         score: Its image score.
         anomaly_map: Its (H, W) anomaly map (numpy array or CPU tensor).
-        threshold: Outline threshold of the overlay and the ``anomalous`` column.
+        threshold: Image threshold of the ``anomalous`` column.
+        pixel_threshold: Outline threshold of the overlay and of the mask (default ``threshold``).
     """
     values = np.asarray(anomaly_map, dtype=np.float32)
-    save_panel(output_dir / "overlays" / overlay, panel(path, values, threshold))
+    pixel = threshold if pixel_threshold is None else pixel_threshold
+    save_panel(output_dir / "overlays" / overlay, panel(path, values, pixel))
+    save_mask(output_dir / "masks" / overlay, values >= pixel)
     score = float(score)
     return [str(path), f"{score:.6f}", f"{float(values.max()):.6f}", int(score >= threshold), overlay]
 
@@ -80,7 +143,7 @@ def finish_prediction(
     rows: Sequence[Sequence[Any]],
     skipped: Sequence[tuple[str, str]],
     scored_by: str,
-    threshold: float,
+    threshold: float | Decision,
     say: Callable[[str], Any],
 ) -> Path:
     """Write ``scores.csv``, say what was scored; with skipped files also ``skipped.txt`` and raise.
@@ -90,7 +153,7 @@ def finish_prediction(
         rows: The rows of the scored images, in listing order.
         skipped: ``(path, reason)`` of each unreadable image, in listing order.
         scored_by: What scored them, for the summary line (``as 'screw'``, ``with screw.onnx (openvino)``).
-        threshold: The ``anomalous`` threshold, for the summary line.
+        threshold: The thresholds applied (a number: image and pixel alike), for the summary lines.
         say: Prints one line.
 
     Returns:
@@ -99,10 +162,13 @@ def finish_prediction(
     Raises:
         PartialResultError: Some images were skipped (after everything else is written).
     """
+    if not isinstance(threshold, Decision):
+        threshold = Decision(float(threshold), float(threshold), "given")
     scores_file = write_csv(output_dir / "scores.csv", SCORE_COLUMNS, rows)
     flagged = sum(int(row[3]) for row in rows)
     say(
-        f"{len(rows)} images scored {scored_by}: {flagged} at or above threshold {threshold} -> {scores_file}"
+        f"{len(rows)} images scored {scored_by}: {flagged} at or above threshold {threshold.image:.6g} "
+        f"(pixel threshold {threshold.pixel:.6g}; {threshold.source}) -> {scores_file}"
     )
     if skipped:
         for path, reason in skipped:

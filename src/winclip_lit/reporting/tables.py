@@ -27,7 +27,16 @@ METRIC_LABELS = {
     "image_tnr_fnr1": "TNR@FNR1%",
     "image_tnr_fnr5": "TNR@FNR5%",
     "mad": "mAD",
+    "image_threshold": "image threshold",
+    "image_fpr": "image FPR",
+    "image_tpr": "image TPR",
+    "pixel_threshold": "pixel threshold",
+    "pixel_fpr": "pixel FPR",
+    "pixel_tpr": "pixel TPR",
 }
+
+NOT_AVERAGED = ("image_threshold", "pixel_threshold")
+"""Per-category values whose mean over categories means nothing (their mean is null)."""
 
 
 def percent(value: float | None) -> str:
@@ -40,9 +49,12 @@ def percent(value: float | None) -> str:
 def mean_over(
     results: Mapping[str, Mapping[str, float | None]], keys: Sequence[str]
 ) -> dict[str, float | None]:
-    """Plain mean over categories per metric (None when any category lacks the metric)."""
+    """Plain mean over categories per metric (None when any category lacks the metric, and for thresholds)."""
     mean: dict[str, float | None] = {}
     for key in keys:
+        if key in NOT_AVERAGED:
+            mean[key] = None
+            continue
         values = [row.get(key) for row in results.values()]
         usable = [v for v in values if v is not None and not math.isnan(v)]
         mean[key] = sum(usable) / len(usable) if usable and len(usable) == len(values) else None

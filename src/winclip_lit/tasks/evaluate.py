@@ -19,6 +19,7 @@ from winclip_lit.callbacks.dashboard import choose_indices, show_category, show_
 from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.keys import result_keys_of, setting_of
 from winclip_lit.engine.build import build_metrics
+from winclip_lit.engine.calibration import category_thresholds, hold_out_validation, outline_threshold
 from winclip_lit.engine.category import category_setup
 from winclip_lit.engine.checkpoint import Checkpoint
 from winclip_lit.engine.context import RunContext, console, process_rank
@@ -28,6 +29,7 @@ from winclip_lit.engine.distributed import gpu_slot, launch
 from winclip_lit.engine.session import start_session
 from winclip_lit.files import append_line
 from winclip_lit.loggers.build import build_loggers, log_artifacts, log_config, log_mean, logging_session
+from winclip_lit.reporting.image_scores import write_category_scores
 from winclip_lit.reporting.tables import METRIC_LABELS, PARTIAL_FILE, percent, write_results
 
 SUMMARY_KEYS = ("image_auroc", "pixel_auroc", "pixel_aupro")
@@ -89,6 +91,7 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
     """Evaluate every configured category on this rank; rank 0 writes and returns ``metrics.json``."""
     from winclip_lit.lit_module import WinCLIPModule
     from winclip_lit.metrics import METRIC_KEYS
+    from winclip_lit.metrics.thresholds import THRESHOLD_KEYS
 
     rank0 = process_rank() == 0
     done: dict[str, dict[str, Any]] = {}
@@ -104,6 +107,7 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
     config = OmegaConf.to_container(cfg, resolve=True)
     setting = run_setting(cfg)
     datamodule = session.datamodule()
+    hold_out_validation(cfg, datamodule)
     dashboard = cfg.dashboard
     module = WinCLIPModule(
         model,
@@ -128,6 +132,7 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
                 continue
             datamodule.select(category)
             setup, references[category] = category_setup(category, datamodule, checkpoint)
+            module.thresholds = category_thresholds(cfg, module, datamodule, setup)
             module.prepare(setup)
             module.sample_indices = choose_indices(datamodule.test_records(category), module.num_samples)
             trainer.test(module, datamodule=datamodule, verbose=False)
@@ -158,11 +163,19 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
                     loggers,
                     int(dashboard.max_curve_points),
                     bool(dashboard.figures),
-                    float(cfg.predict.threshold),
+                    outline_threshold(module.thresholds, cfg.predict.get("threshold")),
+                )
+                write_category_scores(
+                    run.output_dir,
+                    category,
+                    module.images,
+                    datamodule.root,
+                    module.thresholds,
+                    bool(dashboard.figures),
                 )
         if not rank0:
             return None
-        keys = [k for k in METRIC_KEYS if any(k in row for row in results.values())]
+        keys = [k for k in (*METRIC_KEYS, *THRESHOLD_KEYS) if any(k in row for row in results.values())]
         payload = write_results(run.output_dir, results, keys, references, config, throughput)
         log_mean(loggers, payload["mean"], step=len(results))
         show_run(results, payload["mean"], keys, run.output_dir, loggers, bool(dashboard.figures))

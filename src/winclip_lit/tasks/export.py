@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
 
+from winclip_lit.deploy.sidecar import attach_thresholds
 from winclip_lit.engine.build import build_datamodule
 from winclip_lit.engine.category import category_setup
 from winclip_lit.engine.checkpoint import Checkpoint
@@ -107,6 +108,8 @@ def export(cfg: DictConfig, run: RunContext) -> list[Path]:
             path = model.export_onnx(target, opset=opset, int8=int8)
         else:
             path = model.export_openvino(target, opset=opset, int8=int8)
+        if checkpoint is not None and checkpoint.thresholds.get(setup.name):
+            attach_thresholds(path, checkpoint.thresholds[setup.name])
         shots = 0 if model.reference is None else len(model.reference)
         console.print(f"{setup.name}: {shots}-shot {file_format}{' int8' if int8 else ''} -> {path}")
         paths.append(path)

@@ -1,5 +1,5 @@
-"""predict: score a folder of unlabeled images through Lightning's predict loop; write ``scores.csv`` and
-map overlays.
+"""predict: score a folder of unlabeled images through Lightning's predict loop; write ``scores.csv``, map
+overlays and binary masks at the calibrated (or given) thresholds.
 
 What is listed, how overlays are named, what is skipped and what is written is shared with the exported
 backends (:mod:`winclip_lit.reporting.predictions`).
@@ -22,7 +22,12 @@ from winclip_lit.engine.checkpoint import Checkpoint
 from winclip_lit.engine.context import RunContext, console, process_rank
 from winclip_lit.engine.distributed import launch
 from winclip_lit.engine.session import start_session
-from winclip_lit.reporting.predictions import finish_prediction, input_images, overlay_names
+from winclip_lit.reporting.predictions import (
+    choose_thresholds,
+    finish_prediction,
+    input_images,
+    overlay_names,
+)
 
 DEFAULT_CATEGORY = "object"
 
@@ -83,18 +88,24 @@ def run_prediction(cfg: DictConfig, run: RunContext) -> Path | None:
         category = predict_category(cfg.predict.category, int(cfg.shot.k), checkpoint)
 
     session = start_session(cfg, run, prepare=check_inputs)
-    cfg, model = session.cfg, session.model
+    cfg, model, checkpoint = session.cfg, session.model, session.checkpoint
     module = WinCLIPModule(model, cache=session.cache)
-    module.prepare(category_setup(category, None, session.checkpoint)[0])
-    writer = PredictionWriter(run.output_dir, files, overlay_names(files, root), float(cfg.predict.threshold))
+    module.prepare(category_setup(category, None, checkpoint)[0])
+    decision = choose_thresholds(
+        cfg.predict.get("threshold"),
+        checkpoint.thresholds.get(category) if checkpoint else None,
+        f"checkpoint {cfg.ckpt_path}" if checkpoint else "a zero-shot run without ckpt_path",
+    )
+    writer = PredictionWriter(
+        run.output_dir, files, overlay_names(files, root), decision.image, decision.pixel
+    )
     trainer = session.trainer(callbacks=[writer])
     loader = session.loader(PredictImages(files, model.transform, model.image_size))
     trainer.predict(module, dataloaders=loader, return_predictions=False)
     if process_rank() != 0:
         return None
-    threshold = float(cfg.predict.threshold)
     return finish_prediction(
-        run.output_dir, writer.rows, writer.skipped, f"as {category!r}", threshold, console.print
+        run.output_dir, writer.rows, writer.skipped, f"as {category!r}", decision, console.print
     )
 
 

@@ -19,6 +19,7 @@ from winclip_lit.data.io import load_image
 from winclip_lit.deploy.runtime import BACKENDS, ExportedModel
 from winclip_lit.engine.errors import ConfigError
 from winclip_lit.reporting.predictions import (
+    choose_thresholds,
     finish_prediction,
     input_images,
     overlay_names,
@@ -41,7 +42,7 @@ def predict_folder(
     output_dir: str | Path,
     backend: str = "onnxruntime",
     batch_size: int = 8,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     say: Callable[[str], Any] = _to_stderr,
 ) -> Path:
     """Write ``scores.csv`` and ``overlays/`` for every image below ``input_dir``, as ``predict`` does.
@@ -49,10 +50,11 @@ def predict_folder(
     Args:
         model_file: An exported ``.onnx`` or ``.xml`` file with its ``<file>.json`` sidecar.
         input_dir: Folder of images (subfolders included).
-        output_dir: Where ``scores.csv``, ``overlays/`` and (when files were unreadable) ``skipped.txt`` go.
+        output_dir: Where ``scores.csv``, ``overlays/``, ``masks/`` and (when files were unreadable) ``skipped.txt`` go.
         backend: ``onnxruntime`` or ``openvino``.
         batch_size: Images per inference call.
-        threshold: Images with score >= threshold are ``anomalous``; map pixels >= threshold are outlined.
+        threshold: Images with score >= threshold are ``anomalous``, map pixels >= threshold outlined and
+            in ``masks/``; None: the sidecar's calibrated thresholds (image and pixel), else 0.5.
         say: Prints the summary line and one line per skipped file (default: to stderr).
 
     Returns:
@@ -67,6 +69,7 @@ def predict_folder(
     if int(batch_size) < 1:
         raise ConfigError(f"batch size must be >= 1, got {batch_size}")
     model = ExportedModel(model_file, backend)
+    decision = choose_thresholds(threshold, model.info.thresholds, f"sidecar {Path(model_file).name}.json")
     root = Path(input_dir).expanduser()
     files = input_images(root)
     names = overlay_names(files, root)
@@ -87,10 +90,12 @@ def predict_folder(
         out = model(np.stack(images))
         for index, score, anomaly_map in zip(ready, out.image_scores, out.anomaly_maps, strict=True):
             rows.append(
-                write_image_result(output_dir, files[index], names[index], score, anomaly_map, threshold)
+                write_image_result(
+                    output_dir, files[index], names[index], score, anomaly_map, decision.image, decision.pixel
+                )
             )
     scored_by = f"with {Path(model_file).name} ({model.backend})"
-    return finish_prediction(output_dir, rows, skipped, scored_by, threshold, say)
+    return finish_prediction(output_dir, rows, skipped, scored_by, decision, say)
 
 
 def _refuse_torch_only_keys(cfg: DictConfig, backend: str) -> None:
@@ -130,6 +135,6 @@ def predict_exported(cfg: DictConfig, run: RunContext) -> Path:
         run.output_dir,
         backend=backend,
         batch_size=int(cfg.loader.batch_size),
-        threshold=float(cfg.predict.threshold),
+        threshold=cfg.predict.get("threshold"),
         say=console.print,
     )

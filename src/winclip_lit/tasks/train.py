@@ -14,6 +14,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset
 
+from winclip_lit.engine.calibration import train_thresholds
 from winclip_lit.engine.category import category_setup
 from winclip_lit.engine.checkpoint import Checkpoint
 from winclip_lit.engine.context import RunContext, console, process_rank
@@ -52,6 +53,7 @@ def run_training(cfg: DictConfig, run: RunContext) -> Path | None:
     for category in datamodule.categories:
         checkpoint.states[category] = module.states[category]
         checkpoint.references[category] = datamodule.reference_names(category)
+    checkpoint.thresholds = train_thresholds(cfg, module, datamodule, checkpoint.states)
     path = checkpoint.save(run.output_dir / CHECKPOINT_NAME)
     console.print(
         f"checkpoint of {len(checkpoint.states)} categories ({cfg.shot.k}-shot, seed {cfg.seed}) -> {path}"
