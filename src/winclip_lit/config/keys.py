@@ -95,6 +95,7 @@ RUN_KEY_ROLES: dict[str, str] = {
     "dashboard.num_images": RUNTIME,
     "dashboard.max_curve_points": RUNTIME,
     "dashboard.figures": RUNTIME,
+    "dashboard.panels": RUNTIME,  # the dashboard's panels (callbacks) and their arguments
     "num_threads": RUNTIME,
     "resume": RUNTIME,
     "optimized_metric": RUNTIME,  # what a search maximises, not what a run computes

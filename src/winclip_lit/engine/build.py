@@ -138,13 +138,16 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r".*The number of training batches.*")
 
 
-def build_trainer(cfg: DictConfig, devices: Any = None, loggers: list | None = None) -> L.Trainer:
+def build_trainer(
+    cfg: DictConfig, devices: Any = None, loggers: list | None = None, callbacks: list | None = None
+) -> L.Trainer:
     """A Lightning Trainer for test/predict loops (no checkpoints or model summary; Rich progress bars).
 
     Args:
         cfg: The run config (its ``trainer`` group holds the Trainer arguments).
         devices: Replaces ``trainer.devices`` (a parallel sweep's GPU slot).
         loggers: Lightning loggers that receive the module's ``self.log`` values.
+        callbacks: More Lightning callbacks (the dashboard's panels).
     """
     import lightning as L
     from lightning.pytorch.callbacks import RichProgressBar
@@ -165,5 +168,5 @@ def build_trainer(cfg: DictConfig, devices: Any = None, loggers: list | None = N
         enable_checkpointing=False,
         enable_model_summary=False,
         enable_progress_bar=progress,
-        callbacks=[RichProgressBar(leave=False)] if progress else [],
+        callbacks=([RichProgressBar(leave=False)] if progress else []) + list(callbacks or []),
     )

@@ -15,7 +15,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from winclip_lit.callbacks.dashboard import choose_indices, show_category, show_run
+from winclip_lit.callbacks.dashboard import build_dashboard
+from winclip_lit.callbacks.panels import RunSummary
 from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.keys import result_keys_of, setting_of
 from winclip_lit.engine.build import build_cache, build_datamodule, build_metrics, build_model, build_trainer
@@ -26,7 +27,7 @@ from winclip_lit.engine.data import prepare_dataset
 from winclip_lit.engine.devices import set_threads, wants_gpu
 from winclip_lit.engine.distributed import gpu_slot, launch
 from winclip_lit.files import append_line
-from winclip_lit.loggers.build import build_loggers, log_artifacts, log_config, log_mean, logging_session
+from winclip_lit.loggers.build import build_loggers, log_config, log_mean, logging_session
 from winclip_lit.reporting.tables import METRIC_LABELS, PARTIAL_FILE, percent, write_results
 
 SUMMARY_KEYS = ("image_auroc", "pixel_auroc", "pixel_aupro")
@@ -94,19 +95,16 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
     if checkpoint:
         checkpoint.check_features(model.feature_fingerprint())
     datamodule = build_datamodule(cfg, model, k_shot=0 if checkpoint else None)
-    dashboard = cfg.get("dashboard") or {}
     module = WinCLIPModule(
-        model,
-        build_metrics(cfg, pixel=datamodule.has_masks()),
-        cache=build_cache(cfg, model),
-        num_samples=int(dashboard.get("num_images", 0)),
+        model, build_metrics(cfg, pixel=datamodule.has_masks()), cache=build_cache(cfg, model)
     )
     results: dict[str, dict[str, float | None]] = {}
     references: dict[str, list[str]] = {}
     throughput: dict[str, float] = {}
     loggers = build_loggers(cfg, run) if rank0 else []
+    dashboard = build_dashboard(cfg, run, loggers)
     with _devices(cfg, run) as devices, logging_session(loggers):
-        trainer = build_trainer(cfg, devices, loggers)
+        trainer = build_trainer(cfg, devices, loggers, callbacks=dashboard.callbacks)
         log_config(loggers, config)
         for category in datamodule.categories:
             if category in done:
@@ -119,7 +117,6 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
             datamodule.select(category)
             setup, references[category] = category_setup(category, datamodule, checkpoint)
             module.prepare(setup)
-            module.sample_indices = choose_indices(datamodule.test_records(category), module.num_samples)
             trainer.test(module, datamodule=datamodule, verbose=False)
             results[category] = _clean(module.results)
             throughput[category] = len(datamodule.test_dataset) / max(module.seconds, 1e-9)
@@ -141,31 +138,12 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
                     f"{category}: {_summary(results[category])} "
                     f"({len(datamodule.test_dataset)} images, {throughput[category]:.3g} images/s)"
                 )
-                show_category(
-                    category,
-                    module,
-                    run.output_dir,
-                    loggers,
-                    int(dashboard.get("max_curve_points", 1000)),
-                    bool(dashboard.get("figures", True)),
-                    float(cfg.predict.threshold),
-                )
         if not rank0:
             return None
         keys = [k for k in METRIC_KEYS if any(k in row for row in results.values())]
         payload = write_results(run.output_dir, results, keys, references, config, throughput)
         log_mean(loggers, payload["mean"], step=len(results))
-        show_run(
-            results, payload["mean"], keys, run.output_dir, loggers, bool(dashboard.get("figures", True))
-        )
-        log_artifacts(
-            loggers,
-            f"metrics-{run.name or run.output_dir.name}".replace("/", "_")
-            .replace("=", "-")
-            .replace(",", "_")[:120],
-            "results",
-            [run.output_dir / name for name in ("metrics.json", "metrics.md", "metrics.csv")],
-        )
+        dashboard.finish(RunSummary(results, payload["mean"], keys, config, run.output_dir, run.name))
     if module.cache is not None:
         console.print(
             f"feature cache {module.cache.root}: {module.cache.hits} reused, {module.cache.misses} encoded"
