@@ -31,6 +31,18 @@ class ImageResult:
     map_max: float | None = None
 
 
+IMAGE_TABLE_COLUMNS = ("file", "defect", "label", "image_score", "map_max")
+"""Columns of the per-image table."""
+
+
+def image_rows(results: Sequence[ImageResult]) -> list[list[object]]:
+    """Rows of the per-image table (:data:`IMAGE_TABLE_COLUMNS`)."""
+    return [
+        [r.file, r.defect, int(r.label), float(r.score), None if r.map_max is None else float(r.map_max)]
+        for r in results
+    ]
+
+
 def sample_indices(files: Sequence[str], defects: Sequence[str], labels: Sequence[int], n: int) -> list[int]:
     """Up to ``n`` images spread across the normal images and every defect type.
 

@@ -97,7 +97,23 @@ def test_offline_run_holds_curves_table_overlays_and_bars(offline_run: Any, tmp_
 
 @pytest.mark.parametrize(
     "module",
-    ["run/argv", "run/figures", "samples", "run/sweep_plots", "run/wandb_media", "files", "run/dashboard"],
+    [
+        "cli/argv",
+        "reporting/figures",
+        "samples",
+        "reporting/sweep_plots",
+        "loggers/wandb_media",
+        "files",
+        "callbacks/dashboard",
+        "callbacks/panels",
+        "loggers/view",
+        "loggers/views",
+        "loggers/wandb_view",
+        "loggers/tensorboard",
+        "loggers/mlflow",
+        "loggers/csv_view",
+        "loggers/disk_view",
+    ],
 )
 def test_dashboard_modules_import_wandb_and_matplotlib_only_inside_functions(module: str) -> None:
     tree = ast.parse((Path(winclip_lit.__file__).parent / f"{module}.py").read_text())

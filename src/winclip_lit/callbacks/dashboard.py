@@ -1,5 +1,6 @@
-"""What a run shows besides numbers: per-category curves, sample overlays and per-image tables, the
-per-category bar chart and the results table, on disk (``<run dir>/figures/``, every logger) and in W&B.
+"""The run's dashboard: the panels of ``dashboard.panels`` (Lightning callbacks, instantiated by Hydra and
+passed to the Trainer) and the views that show them (each logger, and ``<run dir>/figures/`` when
+``dashboard.figures``).
 
 Examples:
     A run's figures after ``winclip-lit evaluate logger=none``::
@@ -11,80 +12,74 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
-from winclip_lit.loggers.build import wandb_runs
-from winclip_lit.reporting.tables import METRIC_LABELS
-from winclip_lit.samples import ImageResult, sample_indices
+from omegaconf import DictConfig, OmegaConf
+
+from winclip_lit.callbacks.panels import Panel, RunSummary
+from winclip_lit.config.errors import ConfigError
+from winclip_lit.engine.context import RunContext, process_rank
+from winclip_lit.loggers.views import views_of
 
 
-def choose_indices(records: Sequence[Any], n: int) -> set[int]:
-    """Dataset indices of the ``n`` images shown for a category, spread over normal images and defects."""
-    files = [str(r.image) for r in records]
-    return set(sample_indices(files, [str(r.defect) for r in records], [int(r.label) for r in records], n))
+class Dashboard:
+    """The panels of a run and where they show.
+
+    Args:
+        callbacks: The configured callbacks (panels, or any Lightning callback) for the Trainer.
+        views: Where panels show (empty on ranks other than 0).
+    """
+
+    def __init__(self, callbacks: Sequence[Any], views: Sequence[Any]) -> None:
+        self.callbacks = list(callbacks)
+        self.views = list(views)
+        for panel in self.panels:
+            panel.views = self.views
+
+    @property
+    def panels(self) -> list[Panel]:
+        """The callbacks that are panels."""
+        return [c for c in self.callbacks if isinstance(c, Panel)]
+
+    def finish(self, run: RunSummary) -> None:
+        """Show the run-wide panels (results, bars, config, HParams) of a finished run."""
+        if self.views:
+            for panel in self.panels:
+                panel.show_run(run)
 
 
-def _sample_triples(module: Any) -> list[tuple[ImageResult, Any, Any]]:
-    by_file = {result.file: result for result in module.images}
-    return [
-        (by_file[s.image_path], s.anomaly_map.numpy(), s.mask.numpy() if s.label else None)
-        for s in module.samples
-        if s.image_path in by_file
-    ]
+def build_panels(node: DictConfig) -> list[Any]:
+    """Instantiate ``dashboard.panels`` (name -> ``_target_`` config; a null entry is switched off)."""
+    from hydra.utils import instantiate
+    from lightning.pytorch.callbacks import Callback
+
+    panels = []
+    for name, spec in (node.get("panels") or {}).items():
+        if spec is None:
+            continue
+        if not OmegaConf.is_dict(spec) or "_target_" not in spec:
+            raise ConfigError(
+                f"dashboard.panels.{name} has no _target_; a panel names a Lightning Callback class "
+                "(see winclip_lit/callbacks/panels.py)"
+            )
+        try:
+            panel = instantiate(spec, _convert_="all")
+        except Exception as error:
+            raise ConfigError(
+                f"dashboard.panels.{name} ({spec._target_}) cannot be built: {' '.join(str(error).split())[:200]}"
+            ) from None
+        if not isinstance(panel, Callback):
+            raise ConfigError(
+                f"dashboard.panels.{name}._target_={spec._target_} is not a Lightning Callback; "
+                "subclass winclip_lit.callbacks.panels.Panel"
+            )
+        panels.append(panel)
+    return panels
 
 
-def show_category(
-    category: str,
-    module: Any,
-    output_dir: Path,
-    loggers: Sequence[Any],
-    max_points: int,
-    figures: bool,
-    threshold: float = 0.5,
-) -> None:
-    """Curves, overlays and the per-image table of the category the module just tested (rank 0)."""
-    curves = module.metrics.curves(max_points=max_points)
-    samples = _sample_triples(module)
-    if figures:
-        from winclip_lit.reporting.figures import write_category_figures
-
-        write_category_figures(output_dir, category, curves, samples, threshold)
-    runs = wandb_runs(loggers)
-    if not runs:
-        return
-    from winclip_lit.loggers.wandb_media import curve_charts, image_table, sample_images
-
-    payload = {**curve_charts(category, curves), f"{category}/images": image_table(module.images)}
-    if samples:
-        payload[f"{category}/samples"] = sample_images(samples, threshold)
-    for run in runs:
-        run.log(payload)
-
-
-def show_run(
-    results: Mapping[str, Mapping[str, float | None]],
-    mean: Mapping[str, float | None],
-    keys: Sequence[str],
-    output_dir: Path,
-    loggers: Sequence[Any],
-    figures: bool,
-) -> None:
-    """The per-category bar chart and the results table of the whole run (rank 0)."""
-    if figures and results:
-        from winclip_lit.reporting.figures import draw_metric_bars, figures_dir
-
-        draw_metric_bars(figures_dir(output_dir) / "metrics.png", results, keys)
-    runs = wandb_runs(loggers)
-    if not runs:
-        return
-    import wandb
-
-    from winclip_lit.loggers.wandb_media import metric_bar_charts
-
-    table = wandb.Table(columns=["category", *(METRIC_LABELS.get(k, k) for k in keys)])
-    for name, row in {**results, "mean": mean}.items():
-        table.add_data(name, *(None if row.get(k) is None else 100.0 * row[k] for k in keys))
-    for run in runs:
-        run.log({"results": table, **metric_bar_charts(results, keys)})
+def build_dashboard(cfg: DictConfig, run: RunContext, loggers: Sequence[Any]) -> Dashboard:
+    """The dashboard of ``cfg.dashboard`` showing in ``loggers`` (and ``figures/`` when enabled)."""
+    node = cfg.dashboard
+    views = views_of(loggers, run.output_dir if node.figures else None) if process_rank() == 0 else []
+    return Dashboard(build_panels(node), views)

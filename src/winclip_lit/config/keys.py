@@ -105,9 +105,10 @@ RUN_KEY_ROLES: dict[str, str] = {
 }
 """Role of every config key outside the model's options."""
 
-FREE_FORM_GROUPS = ("trainer", "logger", "hydra")
-"""Groups whose keys are free-form (Lightning Trainer arguments, logger configs, Hydra's settings): every
-key in them is ``runtime`` (the model's precision is ``model.precision``, not the trainer's)."""
+FREE_FORM_GROUPS = ("trainer", "logger", "hydra", "dashboard.panels")
+"""Groups whose keys are free-form (Lightning Trainer arguments, logger configs, Hydra's settings, the
+dashboard's panels): every key in them is ``runtime`` (the model's precision is ``model.precision``, not
+the trainer's)."""
 
 GROUP_ROLES: dict[str, str] = {"experiment": PRESET, "reading": PRESET, "hparams_search": RUNTIME}
 """Config groups that set keys at the top level (``group=option`` overrides only)."""

@@ -131,6 +131,7 @@ class DashboardConfig:
     num_images: int = 8
     max_curve_points: int = 1000
     figures: bool = True
+    panels: Dict[str, Any] = field(default_factory=dict)  # noqa: UP006
 
 
 @dataclass

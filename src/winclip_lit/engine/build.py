@@ -147,7 +147,7 @@ def build_trainer(
         trainer: The ``trainer`` node (the Trainer's arguments).
         devices: Replaces ``trainer.devices`` (a parallel sweep's GPU slot).
         loggers: Lightning loggers that receive the module's ``self.log`` values.
-        callbacks: Further callbacks (dashboard panels, the prediction writer).
+        callbacks: Further callbacks (the dashboard's panels, the prediction writer).
     """
     import lightning as L
     from lightning.pytorch.callbacks import RichProgressBar

@@ -134,15 +134,6 @@ def hold_out_validation(cfg: DictConfig, datamodule: AnomalyDataModule) -> None:
         datamodule.hold_out_validation(float(spec.validation_split))
 
 
-def outline_threshold(thresholds: dict[str, Any] | None, given: float | None) -> float:
-    """The pixel threshold that overlays outline: ``predict.threshold`` if given, else the category's, else 0.5."""
-    if given is not None:
-        return float(given)
-    if thresholds and thresholds.get("pixel") is not None:
-        return float(thresholds["pixel"])
-    return 0.5
-
-
 def describe(category: str, thresholds: dict[str, Any]) -> str:
     """``bottle: conformal thresholds image 0.6123, pixel 0.7311``: one line for the console."""
     pixel = thresholds.get("pixel")

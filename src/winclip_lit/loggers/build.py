@@ -125,10 +125,12 @@ def build_loggers(cfg: DictConfig, run: RunContext) -> list[Any]:
             ) from None
         extra: dict[str, Any] = {}
         wandb_target = "wandb" in spec["_target_"].lower()
-        if "mlflow" in spec["_target_"].lower() and not spec.get("tracking_uri"):
-            # The local file store <run dir>/mlruns; MLflow 3 asks for an explicit opt-in to it.
-            os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
-            extra["tracking_uri"] = (run.output_dir / "mlruns").resolve().as_uri()
+        if "mlflow" in spec["_target_"].lower():
+            from winclip_lit.loggers.mlflow import mlflow_arguments
+
+            if not spec.get("tracking_uri"):  # the local file store; MLflow 3 asks for an opt-in to it
+                os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+            extra.update(mlflow_arguments(spec, run))
         elif _accepts(target, "save_dir") and "save_dir" not in spec:
             extra["save_dir"] = str(run.output_dir)
         if wandb_target:
@@ -204,6 +206,10 @@ def _finish(loggers: Sequence[Any], failed: bool) -> None:
     for logger in loggers:
         with contextlib.suppress(Exception):
             logger.finalize("failed" if failed else "success")
+        close = getattr(logger, "close", None)  # loggers that stay open across trainer.test calls
+        if callable(close):
+            with contextlib.suppress(Exception):
+                close("failed" if failed else "success")
         run = _wandb_run(logger)
         if run is not None:
             with contextlib.suppress(Exception):

@@ -17,10 +17,7 @@ import numpy as np
 
 from winclip_lit.metrics.curves import Curve
 from winclip_lit.reporting.tables import METRIC_LABELS
-from winclip_lit.samples import ImageResult
-
-IMAGE_TABLE_COLUMNS = ("file", "defect", "label", "image_score", "map_max")
-"""Columns of the per-image table."""
+from winclip_lit.samples import IMAGE_TABLE_COLUMNS, ImageResult, image_rows
 
 MASK_CLASSES = {0: "normal", 1: "anomalous"}
 """Class labels of the prediction and ground-truth masks of the sample overlays."""
@@ -78,11 +75,7 @@ def image_table(results: Sequence[ImageResult]) -> Any:
     """The per-image ``wandb.Table``: file, defect type, label, image score, map maximum."""
     import wandb
 
-    rows = [
-        [r.file, r.defect, int(r.label), float(r.score), None if r.map_max is None else float(r.map_max)]
-        for r in results
-    ]
-    return wandb.Table(columns=list(IMAGE_TABLE_COLUMNS), data=rows)
+    return wandb.Table(columns=list(IMAGE_TABLE_COLUMNS), data=image_rows(results))
 
 
 def overlay_image(

@@ -6,8 +6,9 @@ Everywhere, as in ``predict``, a score at or above the threshold is anomalous. S
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -204,3 +205,12 @@ def decision_metrics(
         pixel = rates_from_counts(counts)
         out |= {"pixel_threshold": float(pixel_threshold), "pixel_fpr": pixel.fpr, "pixel_tpr": pixel.tpr}
     return out
+
+
+def outline_threshold(thresholds: Mapping[str, Any] | None, given: float | None) -> float:
+    """The pixel threshold that overlays outline: ``predict.threshold`` if given, else the category's, else 0.5."""
+    if given is not None:
+        return float(given)
+    if thresholds and thresholds.get("pixel") is not None:
+        return float(thresholds["pixel"])
+    return 0.5

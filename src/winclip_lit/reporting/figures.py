@@ -76,6 +76,14 @@ def draw_curves(path: str | Path, curves: Mapping[str, Curve], title: str = "") 
     Returns:
         The drawn data: legend label -> (N, 2) array of the plotted (x, y) points.
     """
+    figure, drawn = curves_figure(curves, title)
+    save_png(figure, path)
+    return drawn
+
+
+def curves_figure(curves: Mapping[str, Curve], title: str = "") -> tuple[Figure, dict[str, np.ndarray]]:
+    """The ROC, precision-recall and PRO panels of a category as a Figure, and the drawn points (legend
+    label -> (N, 2) array); see :func:`draw_curves`."""
     panels = [(name, [k for k in keys if k in curves]) for name, keys in _PANELS]
     panels = [(name, keys) for name, keys in panels if keys]
     figure = new_figure(4.2 * max(1, len(panels)), 4.0)
@@ -98,8 +106,7 @@ def draw_curves(path: str | Path, curves: Mapping[str, Curve], title: str = "") 
         axes.legend(loc="lower right" if name != "precision-recall" else "lower left", fontsize=8)
     if title:
         figure.suptitle(title)
-    save_png(figure, path)
-    return drawn
+    return figure, drawn
 
 
 def _percent(value: float | None) -> float:
@@ -124,6 +131,15 @@ def draw_metric_bars(
         The drawn heights: metric key -> percent per category, in the order of ``results`` (NaN
         where missing).
     """
+    figure, drawn = bars_figure(results, keys, title)
+    save_png(figure, path)
+    return drawn
+
+
+def bars_figure(
+    results: Mapping[str, Mapping[str, float | None]], keys: Sequence[str], title: str = ""
+) -> tuple[Figure, dict[str, list[float]]]:
+    """The grouped bars of :func:`draw_metric_bars` as a Figure, and the drawn heights."""
     names = list(results)
     figure = new_figure(min(24.0, max(6.0, 0.12 * len(names) * max(1, len(keys)) + 3.0)), 4.2)
     axes = figure.add_subplot(1, 1, 1)
@@ -143,8 +159,7 @@ def draw_metric_bars(
     axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if title:
         axes.set_title(title)
-    save_png(figure, path)
-    return drawn
+    return figure, drawn
 
 
 def draw_score_histogram(
@@ -222,6 +237,45 @@ def save_overlay(
 
 def _numpy(value: Any) -> np.ndarray:
     return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+
+
+def sample_figure(result: ImageResult, anomaly_map: Any, threshold: float, mask: Any | None = None) -> Figure:
+    """A sample's [image | map overlay | ground truth] titled with its file, defect type and score."""
+    from winclip_lit.reporting.overlays import panel
+
+    picture = panel(result.file, _numpy(anomaly_map), threshold, None if mask is None else _numpy(mask))
+    height, width = picture.shape[:2]
+    figure = new_figure(max(3.0, width / DPI), height / DPI + 0.5)
+    axes = figure.add_subplot(1, 1, 1)
+    axes.imshow(picture)
+    axes.set_axis_off()
+    axes.set_title(f"{Path(result.file).name}: {result.defect}, score {result.score:.3f}", fontsize=9)
+    return figure
+
+
+def scores_figure(results: Sequence[ImageResult], title: str = "") -> tuple[Figure, dict[str, list[float]]]:
+    """Histogram of the image scores of normal vs defective images, and the drawn scores per group."""
+    groups = {
+        "normal": [r.score for r in results if not r.label],
+        "defective": [r.score for r in results if r.label],
+    }
+    figure = new_figure(5.0, 3.6)
+    axes = figure.add_subplot(1, 1, 1)
+    for name, scores in groups.items():
+        if scores:
+            axes.hist(scores, bins=20, range=(0.0, 1.0), alpha=0.6, label=f"{name} ({len(scores)})")
+    axes.set_xlabel("image score")
+    axes.set_ylabel("images")
+    axes.legend(fontsize=8)
+    if title:
+        axes.set_title(title)
+    return figure, groups
+
+
+def figure_pixels(figure: Figure) -> np.ndarray:
+    """The rendered (H, W, 3) uint8 RGB pixels of a Figure."""
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()
 
 
 def figures_dir(run_dir: str | Path) -> Path:

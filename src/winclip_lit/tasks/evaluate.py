@@ -15,11 +15,13 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from winclip_lit.callbacks.dashboard import choose_indices, show_category, show_run
+from winclip_lit.callbacks.category_results import CategoryResults
+from winclip_lit.callbacks.dashboard import build_dashboard
+from winclip_lit.callbacks.panels import RunSummary
 from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.keys import result_keys_of, setting_of
 from winclip_lit.engine.build import build_metrics
-from winclip_lit.engine.calibration import category_thresholds, hold_out_validation, outline_threshold
+from winclip_lit.engine.calibration import category_thresholds, hold_out_validation
 from winclip_lit.engine.category import category_setup
 from winclip_lit.engine.checkpoint import Checkpoint
 from winclip_lit.engine.context import RunContext, console, process_rank
@@ -28,7 +30,7 @@ from winclip_lit.engine.devices import wants_gpu
 from winclip_lit.engine.distributed import gpu_slot, launch
 from winclip_lit.engine.session import start_session
 from winclip_lit.files import append_line
-from winclip_lit.loggers.build import build_loggers, log_artifacts, log_config, log_mean, logging_session
+from winclip_lit.loggers.build import build_loggers, log_config, log_mean, logging_session
 from winclip_lit.reporting.image_scores import write_category_scores
 from winclip_lit.reporting.tables import METRIC_LABELS, PARTIAL_FILE, percent, write_results
 
@@ -108,19 +110,44 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
     setting = run_setting(cfg)
     datamodule = session.datamodule()
     hold_out_validation(cfg, datamodule)
-    dashboard = cfg.dashboard
     module = WinCLIPModule(
-        model,
-        build_metrics(cfg.metrics, pixel=datamodule.has_masks()),
-        cache=session.cache,
-        num_samples=int(dashboard.num_images),
+        model, build_metrics(cfg.metrics, pixel=datamodule.has_masks()), cache=session.cache
     )
     results: dict[str, dict[str, float | None]] = {}
     references: dict[str, list[str]] = {}
     throughput: dict[str, float] = {}
     loggers = build_loggers(cfg, run) if rank0 else []
+    dashboard = build_dashboard(cfg, run, loggers)
+
+    def record(module: WinCLIPModule) -> None:
+        """Rank 0, right after a category's test loop: its line in metrics.partial.jsonl, then the console."""
+        category = module.setup_for.name
+        results[category] = _clean(module.results)
+        throughput[category] = len(datamodule.test_dataset) / max(module.seconds, 1e-9)
+        entry = {
+            "category": category,
+            "metrics": results[category],
+            "references": references[category],
+            "images_per_s": throughput[category],
+            "setting": setting,
+        }
+        append_line(run.output_dir / PARTIAL_FILE, json.dumps(entry, default=str))
+        console.print(
+            f"{category}: {_summary(results[category])} "
+            f"({len(datamodule.test_dataset)} images, {throughput[category]:.3g} images/s)"
+        )
+        write_category_scores(
+            run.output_dir,
+            category,
+            module.images,
+            datamodule.root,
+            module.thresholds,
+            bool(cfg.dashboard.figures),
+        )
+
     with _devices(cfg, run) as devices, logging_session(loggers):
-        trainer = session.trainer(devices, loggers)
+        callbacks = [CategoryResults(record), *dashboard.callbacks]
+        trainer = session.trainer(devices, loggers, callbacks=callbacks)
         log_config(loggers, config)
         for category in datamodule.categories:
             if category in done:
@@ -134,59 +161,13 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
             setup, references[category] = category_setup(category, datamodule, checkpoint)
             module.thresholds = category_thresholds(cfg, module, datamodule, setup)
             module.prepare(setup)
-            module.sample_indices = choose_indices(datamodule.test_records(category), module.num_samples)
             trainer.test(module, datamodule=datamodule, verbose=False)
-            results[category] = _clean(module.results)
-            throughput[category] = len(datamodule.test_dataset) / max(module.seconds, 1e-9)
-            if rank0:
-                append_line(
-                    run.output_dir / PARTIAL_FILE,
-                    json.dumps(
-                        {
-                            "category": category,
-                            "metrics": results[category],
-                            "references": references[category],
-                            "images_per_s": throughput[category],
-                            "setting": setting,
-                        },
-                        default=str,
-                    ),
-                )
-                console.print(
-                    f"{category}: {_summary(results[category])} "
-                    f"({len(datamodule.test_dataset)} images, {throughput[category]:.3g} images/s)"
-                )
-                show_category(
-                    category,
-                    module,
-                    run.output_dir,
-                    loggers,
-                    int(dashboard.max_curve_points),
-                    bool(dashboard.figures),
-                    outline_threshold(module.thresholds, cfg.predict.get("threshold")),
-                )
-                write_category_scores(
-                    run.output_dir,
-                    category,
-                    module.images,
-                    datamodule.root,
-                    module.thresholds,
-                    bool(dashboard.figures),
-                )
         if not rank0:
             return None
         keys = [k for k in (*METRIC_KEYS, *THRESHOLD_KEYS) if any(k in row for row in results.values())]
         payload = write_results(run.output_dir, results, keys, references, config, throughput)
         log_mean(loggers, payload["mean"], step=len(results))
-        show_run(results, payload["mean"], keys, run.output_dir, loggers, bool(dashboard.figures))
-        log_artifacts(
-            loggers,
-            f"metrics-{run.name or run.output_dir.name}".replace("/", "_")
-            .replace("=", "-")
-            .replace(",", "_")[:120],
-            "results",
-            [run.output_dir / name for name in ("metrics.json", "metrics.md", "metrics.csv")],
-        )
+        dashboard.finish(RunSummary(results, payload["mean"], keys, config, run.output_dir, run.name))
     if module.cache is not None:
         console.print(
             f"feature cache {module.cache.root}: {module.cache.hits} reused, {module.cache.misses} encoded"
