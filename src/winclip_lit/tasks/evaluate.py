@@ -20,6 +20,12 @@ from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.keys import result_keys_of, setting_of
 from winclip_lit.engine.build import build_cache, build_datamodule, build_metrics, build_model, build_trainer
 from winclip_lit.engine.category import category_setup
+from winclip_lit.engine.category_metrics import (
+    defect_groups,
+    has_both_labels,
+    metrics_for,
+    quiet_undefined_image_metrics,
+)
 from winclip_lit.engine.checkpoint import with_checkpoint
 from winclip_lit.engine.context import RunContext, console, process_rank
 from winclip_lit.engine.data import prepare_dataset
@@ -27,6 +33,7 @@ from winclip_lit.engine.devices import set_threads, wants_gpu
 from winclip_lit.engine.distributed import gpu_slot, launch
 from winclip_lit.files import append_line
 from winclip_lit.loggers.build import build_loggers, log_artifacts, log_config, log_mean, logging_session
+from winclip_lit.metrics.choice import defined_metrics
 from winclip_lit.reporting.tables import METRIC_LABELS, PARTIAL_FILE, percent, write_results
 
 SUMMARY_KEYS = ("image_auroc", "pixel_auroc", "pixel_aupro")
@@ -104,6 +111,7 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
     results: dict[str, dict[str, float | None]] = {}
     references: dict[str, list[str]] = {}
     throughput: dict[str, float] = {}
+    by_type: dict[str, dict[str, dict[str, float | None]]] = {}
     loggers = build_loggers(cfg, run) if rank0 else []
     with _devices(cfg, run) as devices, logging_session(loggers):
         trainer = build_trainer(cfg, devices, loggers)
@@ -112,16 +120,21 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
             if category in done:
                 entry = done[category]
                 results[category], references[category] = entry["metrics"], entry["references"]
+                by_type[category] = entry.get("by_defect_type", {})
                 throughput[category] = entry.get("images_per_s", float("nan"))
                 if rank0:
                     console.print(f"{category}: {_summary(results[category])} (resumed from {PARTIAL_FILE})")
                 continue
             datamodule.select(category)
+            module.metrics = metrics_for(cfg, datamodule, category, module.metrics)
+            module.defect_groups = defect_groups(datamodule, category)
             setup, references[category] = category_setup(category, datamodule, checkpoint)
             module.prepare(setup)
             module.sample_indices = choose_indices(datamodule.test_records(category), module.num_samples)
-            trainer.test(module, datamodule=datamodule, verbose=False)
-            results[category] = _clean(module.results)
+            with quiet_undefined_image_metrics(datamodule, category):
+                trainer.test(module, datamodule=datamodule, verbose=False)
+            results[category] = _clean(defined_metrics(module.results, has_both_labels(datamodule, category)))
+            by_type[category] = {kind: _clean(m) for kind, m in module.results_by_type.items()}
             throughput[category] = len(datamodule.test_dataset) / max(module.seconds, 1e-9)
             if rank0:
                 append_line(
@@ -133,6 +146,7 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
                             "references": references[category],
                             "images_per_s": throughput[category],
                             "setting": setting,
+                            "by_defect_type": by_type[category],
                         },
                         default=str,
                     ),
@@ -153,7 +167,7 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
         if not rank0:
             return None
         keys = [k for k in METRIC_KEYS if any(k in row for row in results.values())]
-        payload = write_results(run.output_dir, results, keys, references, config, throughput)
+        payload = write_results(run.output_dir, results, keys, references, config, throughput, by_type)
         log_mean(loggers, payload["mean"], step=len(results))
         show_run(
             results, payload["mean"], keys, run.output_dir, loggers, bool(dashboard.get("figures", True))
