@@ -8,6 +8,7 @@ original size, update and exact compute). Target: loading + metrics under 5% on 
 
 Usage:
     python benchmarks/bench_pipeline.py --backbone full --images 8 --size 1224   # VisA-like, ~1.5 MP
+    python benchmarks/bench_pipeline.py --backbone full --images 8 --size 1024   # Real-IAD-like, 1 MP
     python benchmarks/bench_pipeline.py --smoke                                   # seconds (CI)
 """
 

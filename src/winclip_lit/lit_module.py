@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from winclip_lit import WinCLIP, WinCLIPOutput
 from winclip_lit.gather import gather_from_ranks
 from winclip_lit.metrics import AnomalyMetrics
+from winclip_lit.metrics.defect_types import metrics_by_defect_type
 from winclip_lit.metrics.thresholds import decision_metrics, pixel_counts
 from winclip_lit.samples import ImageResult
 
@@ -95,6 +96,9 @@ class WinCLIPModule(L.LightningModule):
         # Decision thresholds of the category (engine.calibration); set before trainer.test, None: none.
         self.thresholds: dict[str, Any] | None = None
         self.pixel_counts: list[PixelCounts] = []
+        # Anomaly types reported beside the total: {type: sample ids}, and their metrics after a category.
+        self.defect_groups: dict[str, list[int]] = {}
+        self.results_by_type: dict[str, dict[str, float]] = {}
         self.seconds = 0.0
         self._started = 0.0
 
@@ -220,6 +224,7 @@ class WinCLIPModule(L.LightningModule):
     def on_test_epoch_end(self) -> None:
         """Compute the category's metrics (a collective call under DDP), log them, stop the clock."""
         self.results = {name: float(value) for name, value in self.metrics.compute().items()}
+        self.results_by_type = metrics_by_defect_type(self.metrics, self.defect_groups)
         self.seconds = time.perf_counter() - self._started
         self.images = self._gather(self.images)
         self.samples = self._gather(self.samples)

@@ -194,17 +194,43 @@ def test_missing_root_lines(dataset: str, download: bool, message: str, tmp_path
     assert message in str(info.value) and "\n" not in str(info.value)
 
 
+MEDICAL = {  # dataset config -> (folder under WINCLIP_DATA, class name, image-level)
+    "headct": ("HeadCT", "brain", True),
+    "brainmri": ("BrainMRI", "brain", True),
+    "br35h": ("Br35H", "brain", True),
+    "isic": ("ISIC", "skin", False),
+    "colondb": ("CVC-ColonDB", "colon", False),
+    "clinicdb": ("CVC-ClinicDB", "colon", False),
+    "kvasir": ("Kvasir", "colon", False),
+    "endo": ("Endo", "colon", False),
+    "tn3k": ("TN3K", "thyroid", False),
+}
+
+
 @pytest.mark.slow
-def test_the_zero_shot_suite_runs_as_one_multirun_and_reports(tmp_path: Path) -> None:
-    """experiment=zero_shot_suite over synthetic copies of all eight datasets (every category), then the
-    report with the published figures next to each dataset's mean."""
+def test_the_whole_suite_runs_as_one_multirun_and_reports(tmp_path: Path) -> None:
+    """experiment=zero_shot_suite suite=all over synthetic copies of all 20 datasets (every category), then
+    the report (published figures next to each dataset's mean) and the ledger."""
+    import csv
+
     from winclip_lit.data.btad import BTAD_CATEGORIES
     from winclip_lit.data.dagm import DAGM_CATEGORIES
     from winclip_lit.data.dtd_synthetic import DTD_SYNTHETIC_CATEGORIES
     from winclip_lit.data.mpdd import MPDD_CATEGORIES
     from winclip_lit.data.mvtec import MVTEC_CATEGORIES
-    from winclip_lit.data.synthetic import make_mvtec, make_visa
+    from winclip_lit.data.mvtec_ad2 import MVTEC_AD2_CATEGORIES
+    from winclip_lit.data.mvtec_loco import MVTEC_LOCO_CATEGORIES
+    from winclip_lit.data.realiad import REALIAD_CATEGORIES
+    from winclip_lit.data.synthetic import (
+        make_meta_json,
+        make_mvtec,
+        make_mvtec_ad2,
+        make_mvtec_loco,
+        make_realiad,
+        make_visa,
+    )
     from winclip_lit.data.visa import VISA_CATEGORIES
+    from winclip_lit.reporting.ledger import LEDGER_HEADER
 
     root = tmp_path / "data"
     tiny = {"n_train": 1, "n_good_test": 1, "n_defect": 1}
@@ -217,22 +243,41 @@ def test_the_zero_shot_suite_runs_as_one_multirun_and_reports(tmp_path: Path) ->
     make_ksdd2(root / "KolektorSDD2", **split)
     make_dagm(root / "DAGM", DAGM_CATEGORIES, **split)
     make_dtd_synthetic(root / "DTD-Synthetic", DTD_SYNTHETIC_CATEGORIES, mask_suffix="", **tiny)
+    make_realiad(root / "Real-IAD", REALIAD_CATEGORIES, resolution="1024", n_samples=2)
+    make_mvtec_ad2(root / "mvtec_ad_2", MVTEC_AD2_CATEGORIES, n_private=1, **tiny)
+    make_mvtec_loco(root / "mvtec_loco_anomaly_detection", MVTEC_LOCO_CATEGORIES, **tiny)
+    for folder, class_name, image_level in MEDICAL.values():
+        make_meta_json(root / folder, (class_name,), masks=not image_level, train=False, **tiny)
     sweep = tmp_path / "sweep"
     run_cli(
         tmp_path,
         "evaluate.py",
         "-m",
         "experiment=zero_shot_suite",
+        "suite=all",
+        "dashboard.figures=false",
         *TINY,
         f"hydra.sweep.dir={sweep}",
         env={"WINCLIP_DATA": str(root)},
     )
-    jobs = sorted(sweep.glob("*/metrics.json"))
-    assert len(jobs) == 8
+    jobs = {
+        json.loads(p.read_text())["config"]["dataset"]["name"]: json.loads(p.read_text())
+        for p in sweep.glob("*/metrics.json")
+    }
+    assert len(jobs) == 20
+    assert len(jobs["realiad"]["categories"]) == 30 and len(jobs["mvtec_loco"]["categories"]) == 5
+    assert "pixel_auroc" not in jobs["headct"]["mean"] and "pixel_auroc" in jobs["kvasir"]["mean"]
     result = run_cli(tmp_path, "report.py", f"dir={sweep}")
     report = (sweep / "report.md").read_text()
-    assert report.count("\n") == 2 + 8 and report in result.stdout
-    assert (
-        "MPDD WinCLIP zero-shot (AnomalyCLIP, ICLR 2024, Table 1)" not in report
-    )  # tiny backbone: not the preset
-    assert 'dataset.name="ksdd2"' in report and 'dataset.name="mvtec"' in report
+    assert report.count("\n") == 2 + 20 and report in result.stdout
+    assert "(AnomalyCLIP, ICLR 2024, Table 1)" not in report  # tiny backbone: not the preset
+    assert 'dataset.name="tn3k"' in report and 'dataset.name="mvtec_loco"' in report
+    with (sweep / "ledger.csv").open(newline="") as handle:
+        ledger = list(csv.reader(handle))
+    assert tuple(ledger[0]) == LEDGER_HEADER
+    categories = sum(len(job["categories"]) for job in jobs.values())
+    loco_types = sum(len(e["categories"]) for e in jobs["mvtec_loco"]["by_defect_type"].values())
+    assert len(ledger) - 1 == categories + loco_types == 112 + 10
+    row = next(r for r in ledger if r[0] == "mvtec" and r[1] == "bottle")
+    expected = jobs["mvtec"]["categories"]["bottle"]["image_auroc"]
+    assert float(row[LEDGER_HEADER.index("image_auroc")]) == pytest.approx(100 * expected, abs=0.005)

@@ -92,10 +92,19 @@ def test_suite_presets_sweep_every_dataset() -> None:
     import yaml
     from run_support import REPO
 
-    datasets = sorted(p.stem for p in (REPO / "conf" / "dataset").glob("*.yaml") if p.stem != "folder")
+    # every dataset config but the two generic ones (folder, meta_json: no root of their own)
+    generic = ("folder", "meta_json")
+    datasets = sorted(p.stem for p in (REPO / "conf" / "dataset").glob("*.yaml") if p.stem not in generic)
     for preset in ("zero_shot_suite", "few_shot_suite"):
         params = make_config(f"experiment={preset}", hydra=True).hydra.sweeper.params
         assert sorted(params["dataset"].split(",")) == datasets
+        parts = [
+            make_config(f"experiment={preset}", f"suite={part}", hydra=True).hydra.sweeper.params["dataset"]
+            for part in ("industrial", "medical")
+        ]
+        industrial, medical = (set(part.split(",")) for part in parts)
+        assert not industrial & medical and sorted(industrial | medical) == datasets
+        assert "headct" in medical and "mvtec_loco" in industrial
     few = yaml.safe_load((REPO / "conf" / "experiment" / "few_shot_suite.yaml").read_text())
     assert (
         few["hydra"]["sweeper"]["params"]["shot"] == "1,2,4"

@@ -110,7 +110,12 @@ FREE_FORM_GROUPS = ("trainer", "logger", "hydra", "dashboard.panels")
 dashboard's panels): every key in them is ``runtime`` (the model's precision is ``model.precision``, not
 the trainer's)."""
 
-GROUP_ROLES: dict[str, str] = {"experiment": PRESET, "reading": PRESET, "hparams_search": RUNTIME}
+GROUP_ROLES: dict[str, str] = {
+    "experiment": PRESET,
+    "reading": PRESET,
+    "hparams_search": RUNTIME,
+    "suite": RUNTIME,  # which datasets a suite experiment sweeps (hydra.sweeper.params only)
+}
 """Config groups that set keys at the top level (``group=option`` overrides only)."""
 
 USER_GROUP_ROLES: dict[str, str] = {"dataset": DATA}

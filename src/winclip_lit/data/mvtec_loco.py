@@ -35,6 +35,8 @@ class MVTecLOCODataModule(MVTecLayoutDataModule):
         "holds breakfast_box/, juice_bottle/, ..."
     )
     reextract_hint = "re-extract it"
+    #: Anomaly types whose metrics are reported beside the total (docs/metrics.md).
+    reported_defect_types = MVTEC_LOCO_ANOMALY_TYPES
 
     def _anomalous_record(self, image: Path, gt_dir: Path, defect: str) -> TestRecord:
         folder = gt_dir / image.stem

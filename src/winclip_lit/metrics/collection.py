@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -249,7 +249,27 @@ class AnomalyMetrics(Metric):
         out. Values are fractions in [0, 1], NaN (with a warning) where a metric is undefined; ``mad``
         is NaN when one of the seven is.
         """
-        ranked = self._rank()
+        return self._values(self._rank())
+
+    def compute_subset(self, sample_ids: Sequence[int]) -> dict[str, float]:
+        """:meth:`compute` over the samples whose ``sample_ids`` are listed (e.g. the normal images and one
+        defect type); requires ``sample_ids`` in every update. A collective call under DDP, like
+        :meth:`compute`; the ranking kept for :meth:`curves` is not replaced.
+
+        Examples:
+            >>> m = AnomalyMetrics(pixel=False)
+            >>> m.update(torch.tensor([0.1, 0.4, 0.35, 0.8]), torch.tensor([0, 0, 1, 1]), sample_ids=torch.arange(4))
+            >>> m.compute_subset([0, 1, 3])["image_auroc"]
+            1.0
+        """
+        with self.sync_context(
+            dist_sync_fn=self.dist_sync_fn,
+            should_sync=getattr(self, "_to_sync", True),
+            should_unsync=getattr(self, "_should_unsync", True),
+        ):
+            return self._values(self._rank(np.asarray(sample_ids, dtype=np.int64)))
+
+    def _values(self, ranked: _Ranked) -> dict[str, float]:
         image = ranked.image
         out = {
             "image_auroc": auroc(image),
@@ -297,10 +317,17 @@ class AnomalyMetrics(Metric):
                 ranked = self._rank()
         return all_curves(ranked.image, ranked.pixel, ranked.n_regions, self.fpr_limit, max_points)
 
-    def _rank(self) -> _Ranked:
-        """Ranks the (synchronised) states; the result is kept for :meth:`curves`."""
+    def _rank(self, subset: np.ndarray | None = None) -> _Ranked:
+        """Ranks the (synchronised) states, or only the samples whose ids are in ``subset``; the ranking
+        of all samples is kept for :meth:`curves`."""
         scores, labels = _cat(self.image_scores, torch.float64), _cat(self.labels, torch.uint8)
         keep = self._keep_mask(len(scores))
+        if subset is not None:
+            ids = _cat(self.sample_ids, torch.int64).cpu().numpy()
+            if len(ids) != len(scores):
+                raise ValueError("compute_subset needs sample_ids in every update")
+            chosen = np.isin(ids, subset)
+            keep = chosen if keep is None else keep & chosen
         if keep is not None:
             rows = torch.from_numpy(keep).to(scores.device)
             scores, labels = scores[rows], labels[rows]
@@ -309,8 +336,10 @@ class AnomalyMetrics(Metric):
         else:
             image = self._binned(scores, labels)
         pixel, n_regions = self._pixel_curve(keep) if self.pixel else (None, 0)
-        self._ranked = _Ranked(image, pixel, n_regions, self._update_count)
-        return self._ranked
+        ranked = _Ranked(image, pixel, n_regions, self._update_count)
+        if subset is None:
+            self._ranked = ranked
+        return ranked
 
     def _keep_mask(self, n: int) -> np.ndarray | None:
         ids = _cat(self.sample_ids, torch.int64).cpu().numpy()

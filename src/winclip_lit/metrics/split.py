@@ -91,6 +91,8 @@ def _chunks(
             mask = mask.view(np.bool_) if mask.dtype == np.uint8 else mask.astype(bool)
             if keep is not None:
                 rows = keep[start + i : start + i + len(scores)]
+                if not rows.any():  # a chunk with no sample kept (a subset, DDP repeats) adds nothing
+                    continue
                 if not rows.all():
                     scores, mask = scores[rows], mask[rows]
             yield scores, mask

@@ -102,8 +102,13 @@ def write_results(
     references: Mapping[str, list[str]],
     config: dict[str, Any],
     throughput: Mapping[str, float],
+    by_type: Mapping[str, Mapping[str, Mapping[str, float | None]]] | None = None,
 ) -> dict[str, Any]:
-    """Write ``metrics.json`` (fractions) and ``metrics.md`` / ``metrics.csv`` (percent); return the JSON."""
+    """Write ``metrics.json`` (fractions) and ``metrics.md`` / ``metrics.csv`` (percent); return the JSON.
+
+    ``by_type`` (category -> anomaly type -> metrics, MVTec LOCO) adds ``by_defect_type`` to the JSON and
+    ``metrics_by_type.md`` / ``.csv`` (one row per category and type, then each type's mean).
+    """
     mean = mean_over(results, keys)
     payload = {
         "categories": {name: {k: row.get(k) for k in keys} for name, row in results.items()},
@@ -112,8 +117,13 @@ def write_results(
         "config": config,
         "throughput": dict(throughput),
     }
+    per_type = defect_type_results(by_type or {}, keys)
+    if per_type:
+        payload["by_defect_type"] = per_type
     write_text(output_dir / "metrics.json", json.dumps(payload, indent=2, allow_nan=False))
     write_table(output_dir / "metrics", *metric_rows(results, mean, keys))
+    if per_type:
+        write_table(output_dir / "metrics_by_type", *defect_type_rows(per_type, keys))
     return payload
 
 
@@ -129,3 +139,28 @@ def mean_std(values: Sequence[float]) -> tuple[float, float | None]:
     import statistics
 
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None
+
+
+def defect_type_results(
+    by_type: Mapping[str, Mapping[str, Mapping[str, float | None]]], keys: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """``{type: {"categories": {category: metrics}, "mean": metrics}}`` from category -> type -> metrics."""
+    types = list(dict.fromkeys(kind for row in by_type.values() for kind in row))
+    out = {}
+    for kind in types:
+        rows = {name: {k: row[kind].get(k) for k in keys} for name, row in by_type.items() if kind in row}
+        out[kind] = {"categories": rows, "mean": mean_over(rows, keys)}
+    return out
+
+
+def defect_type_rows(
+    per_type: Mapping[str, Mapping[str, Any]], keys: Sequence[str]
+) -> tuple[list[str], list[list[str]]]:
+    """Header and rows (``category``, ``anomaly type``, metrics in percent) of :func:`defect_type_results`."""
+    header = ["category", "anomaly type", *(METRIC_LABELS.get(k, k) for k in keys)]
+    rows = []
+    for kind, entry in per_type.items():
+        for name, row in entry["categories"].items():
+            rows.append([name, kind, *(percent(row.get(k)) for k in keys)])
+        rows.append(["mean", kind, *(percent(entry["mean"].get(k)) for k in keys)])
+    return header, rows

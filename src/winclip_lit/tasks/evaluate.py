@@ -23,6 +23,12 @@ from winclip_lit.config.keys import result_keys_of, setting_of
 from winclip_lit.engine.build import build_metrics
 from winclip_lit.engine.calibration import category_thresholds, hold_out_validation
 from winclip_lit.engine.category import category_setup
+from winclip_lit.engine.category_metrics import (
+    defect_groups,
+    has_both_labels,
+    metrics_for,
+    quiet_undefined_image_metrics,
+)
 from winclip_lit.engine.checkpoint import Checkpoint
 from winclip_lit.engine.context import RunContext, console, process_rank
 from winclip_lit.engine.data import prepare_dataset
@@ -31,6 +37,7 @@ from winclip_lit.engine.distributed import gpu_slot, launch
 from winclip_lit.engine.session import start_session
 from winclip_lit.files import append_line
 from winclip_lit.loggers.build import build_loggers, log_config, log_mean, logging_session
+from winclip_lit.metrics.choice import defined_metrics
 from winclip_lit.reporting.image_scores import write_category_scores
 from winclip_lit.reporting.tables import METRIC_LABELS, PARTIAL_FILE, percent, write_results
 
@@ -116,13 +123,15 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
     results: dict[str, dict[str, float | None]] = {}
     references: dict[str, list[str]] = {}
     throughput: dict[str, float] = {}
+    by_type: dict[str, dict[str, dict[str, float | None]]] = {}
     loggers = build_loggers(cfg, run) if rank0 else []
     dashboard = build_dashboard(cfg, run, loggers)
 
     def record(module: WinCLIPModule) -> None:
         """Rank 0, right after a category's test loop: its line in metrics.partial.jsonl, then the console."""
         category = module.setup_for.name
-        results[category] = _clean(module.results)
+        results[category] = _clean(defined_metrics(module.results, has_both_labels(datamodule, category)))
+        by_type[category] = {kind: _clean(m) for kind, m in module.results_by_type.items()}
         throughput[category] = len(datamodule.test_dataset) / max(module.seconds, 1e-9)
         entry = {
             "category": category,
@@ -130,6 +139,7 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
             "references": references[category],
             "images_per_s": throughput[category],
             "setting": setting,
+            "by_defect_type": by_type[category],
         }
         append_line(run.output_dir / PARTIAL_FILE, json.dumps(entry, default=str))
         console.print(
@@ -153,19 +163,23 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
             if category in done:
                 entry = done[category]
                 results[category], references[category] = entry["metrics"], entry["references"]
+                by_type[category] = entry.get("by_defect_type", {})
                 throughput[category] = entry.get("images_per_s", float("nan"))
                 if rank0:
                     console.print(f"{category}: {_summary(results[category])} (resumed from {PARTIAL_FILE})")
                 continue
             datamodule.select(category)
+            module.metrics = metrics_for(cfg, datamodule, category, module.metrics)
+            module.defect_groups = defect_groups(datamodule, category)
             setup, references[category] = category_setup(category, datamodule, checkpoint)
             module.thresholds = category_thresholds(cfg, module, datamodule, setup)
             module.prepare(setup)
-            trainer.test(module, datamodule=datamodule, verbose=False)
+            with quiet_undefined_image_metrics(datamodule, category):
+                trainer.test(module, datamodule=datamodule, verbose=False)
         if not rank0:
             return None
         keys = [k for k in (*METRIC_KEYS, *THRESHOLD_KEYS) if any(k in row for row in results.values())]
-        payload = write_results(run.output_dir, results, keys, references, config, throughput)
+        payload = write_results(run.output_dir, results, keys, references, config, throughput, by_type)
         log_mean(loggers, payload["mean"], step=len(results))
         dashboard.finish(RunSummary(results, payload["mean"], keys, config, run.output_dir, run.name))
     if module.cache is not None:

@@ -15,6 +15,7 @@ from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.keys import LOCATION_KEYS, SEED_KEY, flatten, setting_of
 from winclip_lit.engine.context import console
 from winclip_lit.engine.outputs import FAILED_FILE
+from winclip_lit.reporting.ledger import write_ledger
 from winclip_lit.reporting.tables import METRIC_LABELS, PARTIAL_FILE, markdown, mean_std, write_table
 
 PAPER: dict[tuple[str, int], dict[str, float]] = {
@@ -62,6 +63,18 @@ DATASET_NAMES = {
     "ksdd2": "KolektorSDD2",
     "dagm": "DAGM",
     "dtd_synthetic": "DTD-Synthetic",
+    "realiad": "Real-IAD",
+    "mvtec_ad2": "MVTec AD 2",
+    "mvtec_loco": "MVTec LOCO AD",
+    "headct": "HeadCT",
+    "brainmri": "BrainMRI",
+    "br35h": "Br35H",
+    "isic": "ISIC",
+    "colondb": "CVC-ColonDB",
+    "clinicdb": "CVC-ClinicDB",
+    "kvasir": "Kvasir",
+    "endo": "Endo",
+    "tn3k": "TN3K",
 }
 
 
@@ -287,6 +300,7 @@ def report(root: str | Path, output_dir: str | Path | None = None, figures: bool
     out = Path(output_dir or root)
     header, rows = build_report(root)
     md, _ = write_table(out / "report", header, rows)
+    ledger = write_ledger(out / "ledger.csv", find_results(root), root)
     print(markdown(header, rows))
     drawn = {}
     if figures:
@@ -294,7 +308,7 @@ def report(root: str | Path, output_dir: str | Path | None = None, figures: bool
 
         groups, _ = group_runs(find_results(root))
         drawn = draw_sweep_figures(out / "figures", [(g.setting, g.means) for g in groups], paper=PAPER)
-    note = f" and {', '.join(str(p) for p in drawn.values())}" if drawn else ""
+    note = "".join(f", {p}" for p in drawn.values()) + f" and {ledger}"
     console.print(
         f"{len(rows)} setting(s) below {root}; percent, mean ± std over seeds (paper) -> {md}{note}"
     )
