@@ -24,6 +24,5 @@ def tiny_model() -> WinCLIP:
 @pytest.fixture()
 def winclip(tiny_model: WinCLIP) -> WinCLIP:
     """The tiny model with no class and no references set (reset per test)."""
-    tiny_model.reference = None
-    tiny_model.text_embeddings = torch.empty(0)
+    tiny_model.clear()
     return tiny_model

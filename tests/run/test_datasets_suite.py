@@ -122,7 +122,7 @@ def _oracle(
     refs: list[Path],
 ) -> dict:
     """Every metric computed directly: PIL files, the tiny model's scores, sklearn / numpy metrics."""
-    model.class_name_map = {category: class_name}
+    model.options.class_name_map = {category: class_name}
     model.set_class_name(category)
     assert model.class_name == class_name
     size = model.image_size

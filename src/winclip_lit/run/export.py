@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
 
+from winclip_lit.deploy.export import export_onnx, export_openvino
 from winclip_lit.lit_module import CategorySetup, WinCLIPModule
 from winclip_lit.run.build import build_cache, build_datamodule, build_model
 from winclip_lit.run.checkpoint import Checkpoint, with_checkpoint
@@ -103,10 +104,8 @@ def export(cfg: DictConfig, run: RunContext) -> list[Path]:
         module.prepare(setup)
         module.apply_setup()
         target = run.output_dir / f"{setup.name.replace('/', '_')}{FORMATS[file_format]}"
-        if file_format == "onnx":
-            path = model.export_onnx(target, opset=opset, int8=int8)
-        else:
-            path = model.export_openvino(target, opset=opset, int8=int8)
+        write = export_onnx if file_format == "onnx" else export_openvino
+        path = write(model, target, opset=opset, int8=int8)
         shots = 0 if model.reference is None else len(model.reference)
         console.print(f"{setup.name}: {shots}-shot {file_format}{' int8' if int8 else ''} -> {path}")
         paths.append(path)
