@@ -8,10 +8,10 @@ os.environ.setdefault("WANDB_MODE", "disabled")
 os.environ.setdefault("WANDB_SILENT", "true")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import pytest
+import torch
 
-from winclip_lit import TINY_MODEL_NAME, WinCLIP  # noqa: E402
+from winclip_lit import TINY_MODEL_NAME, WinCLIP
 
 
 @pytest.fixture(scope="session")

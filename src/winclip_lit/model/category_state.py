@@ -18,7 +18,7 @@ from torch import nn
 from winclip_lit.model.features import ImageFeatures
 
 LEGACY_KEYS = ("text_embeddings", "reference", "feature_fingerprint")
-"""Keys of the per-category state that ``WinCLIP.export_state()`` wrote before version 0.2 (checkpoints 1-2)."""
+"""Keys of the per-category state that ``WinCLIP.export_state()`` wrote (checkpoint formats 1 and 2)."""
 
 
 class CategoryState(nn.Module):
