@@ -254,6 +254,21 @@ def test_category_state_loads_between_zero_shot_and_few_shot(winclip, images):
     np.testing.assert_allclose(winclip.score(feats).image_scores.numpy(), expected_zero_shot, atol=1e-5)
 
 
+def test_loading_a_state_leaves_the_text_cache_and_saved_states_alone(winclip, images):
+    cache: dict = {}
+    model = WinCLIP(winclip.clip, winclip.tokenizer, text_cache=cache)
+    model.set_class_name("pcb1")
+    pcb1 = model.category_state.state_dict()
+    pcb1_embeddings = pcb1["text_embeddings"].clone()
+    model.set_class_name("bottle")
+    bottle = {key: value.clone() for key, value in cache.items()}
+    model.category_state.load_state_dict(pcb1)
+    model.set_reference_images(images[:1])
+    model.category_state.load_state_dict({**pcb1, "text_embeddings": torch.zeros(2, 64)})
+    assert all(torch.equal(cache[key], value) for key, value in bottle.items())
+    assert torch.equal(pcb1["text_embeddings"], pcb1_embeddings)
+
+
 def test_state_of_other_image_features_is_refused(winclip, images):
     winclip.set_class_name("pcb1")
     winclip.set_reference_images(images[:2])

@@ -82,9 +82,11 @@ class CategoryState(nn.Module):
         self.feature_fingerprint = state.get("feature_fingerprint")
 
     def _load_from_state_dict(self, state_dict: Mapping[str, Any], prefix: str, *args: Any) -> None:
-        """Adopt the saved buffer shapes (a zero-shot state has empty reference buffers), then load.
+        """Load into fresh buffers of the saved shapes (a zero-shot state has empty reference buffers).
 
-        A zero-shot state converted from a legacy checkpoint has no window buffers; they load as empty.
+        Fresh buffers, never an in-place copy: the old ones may be shared (a text cache's tensor, a state
+        handed out by ``state_dict``). A zero-shot state converted from a legacy checkpoint has no window
+        buffers; they load as empty.
         """
         patches = state_dict.get(prefix + "reference_patches")
         if isinstance(patches, torch.Tensor) and patches.numel() == 0:
@@ -92,7 +94,7 @@ class CategoryState(nn.Module):
             state_dict = {**empty, **state_dict}
         for name, buffer in self._buffers.items():
             saved = state_dict.get(prefix + name)
-            if buffer is not None and isinstance(saved, torch.Tensor) and saved.shape != buffer.shape:
+            if buffer is not None and isinstance(saved, torch.Tensor):
                 self._buffers[name] = buffer.new_empty(saved.shape)
         super()._load_from_state_dict(state_dict, prefix, *args)
 
