@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from flops import matmul_rate, winclip_image_flops  # noqa: E402
 
 from winclip_lit import TINY_MODEL_NAME, WinCLIP  # noqa: E402
-from winclip_lit.model.winclip import PRECISIONS  # noqa: E402
+from winclip_lit.model.options import PRECISIONS  # noqa: E402
+from winclip_lit.model.winclip import autocast_dtype  # noqa: E402
 
 
 def timed(fn, device: str, repeats: int) -> float:
@@ -64,7 +65,7 @@ def main() -> None:
     )
     model.set_class_name("metal_nut")
     flops = winclip_image_flops(model)
-    dtype = PRECISIONS[precision] or torch.float32
+    dtype = autocast_dtype(precision) or torch.float32
     rate = matmul_rate(args.device, dtype, size=(1024, 64, 256) if args.smoke else None)
     print(f"device={args.device} precision={precision} model={args.model} threads={torch.get_num_threads()}")
     print(
@@ -75,7 +76,7 @@ def main() -> None:
         "| batch | mode | images/s | s/image | floor s/image | efficiency | plain CLIP images/s | peak MB |"
     )
     print("|---|---|---|---|---|---|---|---|")
-    autocast_dtype = PRECISIONS[precision]
+    tower_dtype = autocast_dtype(precision)
     warm = torch.randn(1, 3, model.image_size, model.image_size, device=args.device)
     model(warm)
     model.set_reference_images(warm)
@@ -86,7 +87,7 @@ def main() -> None:
         def plain(images=images):
             with (
                 torch.no_grad(),
-                torch.autocast(args.device, dtype=autocast_dtype, enabled=autocast_dtype is not None),
+                torch.autocast(args.device, dtype=tower_dtype, enabled=tower_dtype is not None),
             ):
                 model.clip.encode_image(images)
 

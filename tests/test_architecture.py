@@ -1,5 +1,6 @@
-"""The layout's rules, checked on the source: module-level imports form no cycle, the pure-torch model
-imports no framework, the config layer no torch, and nothing below the run layer reaches up into it."""
+"""The layout's rules, checked on the source: imports form no cycle, the pure-torch model imports no
+framework and nothing of the layers above it (deploy, run, cli, config, lit_module), the config layer no
+torch, and nothing below the run layer reaches up into it. Imports under ``if TYPE_CHECKING:`` count too."""
 
 from __future__ import annotations
 
@@ -21,16 +22,14 @@ def module_name(path: Path) -> str:
 
 
 def top_level_imports(path: Path, inside_functions: bool = False) -> set[str]:
-    """Modules imported at module level (with ``inside_functions`` also the lazy imports in functions);
-    ``if TYPE_CHECKING:`` blocks are left out."""
+    """Modules imported at module level, ``if TYPE_CHECKING:`` blocks included (with ``inside_functions``
+    also the lazy imports in functions)."""
     tree = ast.parse(path.read_text())
     found: set[str] = set()
     kinds = (ast.Import, ast.ImportFrom, ast.Try, ast.If)
     if inside_functions:
         kinds += (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef, ast.With)
     for node in tree.body:
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            continue
         for sub in ast.walk(node) if isinstance(node, kinds) else []:
             if isinstance(sub, ast.Import):
                 found |= {alias.name for alias in sub.names}
@@ -66,6 +65,35 @@ def test_imports_form_no_cycle_not_even_lazy_ones() -> None:
     for node in sorted(edges):
         if node not in state:
             visit(node, [])
+
+
+MODEL_MUST_NOT_IMPORT = (
+    "winclip_lit.deploy",
+    "winclip_lit.run",
+    "winclip_lit.cli",
+    "winclip_lit.config",
+    "winclip_lit.lit_module",
+)
+"""The layers above the pure-torch model: it imports none of them, not even lazily or for type hints."""
+
+
+def test_top_level_imports_see_type_checking_blocks(tmp_path: Path) -> None:
+    source = tmp_path / "example.py"
+    source.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from winclip_lit.deploy.export import export_onnx\n"
+        "def f():\n    import winclip_lit.run.tasks\n"
+    )
+    assert "winclip_lit.deploy.export" in top_level_imports(source)
+    assert "winclip_lit.run.tasks" not in top_level_imports(source)
+    assert "winclip_lit.run.tasks" in top_level_imports(source, inside_functions=True)
+
+
+def test_the_model_imports_nothing_above_it() -> None:
+    for path in (SRC / "model").rglob("*.py"):
+        imports = top_level_imports(path, inside_functions=True)
+        upward = {i for i in imports if i.startswith(MODEL_MUST_NOT_IMPORT)}
+        assert not upward, (module_name(path), upward)
 
 
 def test_layers_point_downwards() -> None:

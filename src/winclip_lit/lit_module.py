@@ -27,7 +27,7 @@ class CategorySetup:
         name: Category name (selects the prompt class name).
         references: (k,3,S,S) normalised reference images, or None (zero-shot or restored state).
         reference_paths: Files of ``references`` (keys of the feature cache).
-        state: A state from ``WinCLIP.export_state()`` (a checkpoint) used instead of prompts/references.
+        state: A ``model.category_state.state_dict()`` (from a checkpoint) used instead of prompts/references.
     """
 
     name: str
@@ -113,7 +113,7 @@ class WinCLIPModule(L.LightningModule):
             raise RuntimeError("call prepare(CategorySetup(...)) before trainer.test")
         with torch.no_grad():
             if setup.state is not None:
-                self.model.load_state(setup.state)
+                self.model.category_state.load_state_dict(setup.state)
                 return
             self.model.set_class_name(setup.name)
             if setup.references is None:
@@ -257,7 +257,7 @@ class WinCLIPTrainModule(WinCLIPModule):
     """The "fit" of a training-free method through Lightning's predict loop: one item per category.
 
     Each item is a category's :class:`CategorySetup` (its reference images); ``predict_step`` builds the
-    text embeddings and reference memory on the module's device and returns ``model.export_state()``.
+    text embeddings and reference memory on the module's device and keeps ``model.category_state.state_dict()``.
     Under DDP the categories are spread over the ranks and gathered at the end into ``states``.
     """
 
@@ -273,7 +273,10 @@ class WinCLIPTrainModule(WinCLIPModule):
         """Text embeddings and reference memory of one category (kept on the CPU in ``states``)."""
         self.prepare(batch)
         self.apply_setup()
-        self.states[batch.name] = self.model.export_state()
+        self.states[batch.name] = {
+            key: value.cpu() if isinstance(value, torch.Tensor) else value
+            for key, value in self.model.category_state.state_dict().items()
+        }
 
     def on_predict_epoch_end(self) -> None:
         """Gather every rank's categories."""

@@ -13,7 +13,7 @@ from typing import Any
 from winclip_lit.model.prompts import ANOMALIB_TEMPLATES
 
 READINGS: dict[str, dict[str, Any]] = {
-    # Our default: shared/winclip_spec.md, the paper where it is explicit.
+    # Our default: docs/algorithm.md, the paper where it is explicit.
     "paper": {},
     # anomalib 2.7.0, src/anomalib/models/image/winclip/ (with open_clip < 2.26.1, as it pins).
     "anomalib": {

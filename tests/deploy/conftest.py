@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from winclip_lit import TINY_MODEL_NAME, WinCLIP
+from winclip_lit.deploy.export import export_onnx
 
 
 @dataclass
@@ -44,7 +45,7 @@ def _export(model: WinCLIP, folder: Path, shots: int, images: torch.Tensor) -> E
     model.set_class_name("screw")
     torch.manual_seed(5)
     model.set_reference_images(torch.randn(shots, 3, 64, 64) if shots else None)
-    path = model.export_onnx(folder / f"screw_{shots}shot.onnx")
+    path = export_onnx(model, folder / f"screw_{shots}shot.onnx")
     out = model(images)
     return Exported(model, path, images, out.image_scores.numpy(), out.anomaly_maps.numpy())
 

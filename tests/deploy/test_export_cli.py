@@ -84,7 +84,7 @@ def test_export_from_a_checkpoint_to_openvino(mvtec, tmp_path):
     info = read_sidecar(path)
     assert (info.category, info.shots, info.file_format) == ("metal_nut", 2, "openvino")
     model = build_model(cfg)
-    model.load_state(Checkpoint.load(checkpoint_file).state("metal_nut"))
+    model.category_state.load_state_dict(Checkpoint.load(checkpoint_file).state("metal_nut"))
     _check_parity(path, model, _test_image(mvtec, "metal_nut"))
 
 

@@ -8,9 +8,9 @@ import onnx
 import pytest
 from deploy_support import max_difference
 
+from winclip_lit.deploy.export import ENCODER_SCOPE, export_onnx, export_openvino
 from winclip_lit.deploy.runtime import ExportedModel
 from winclip_lit.deploy.sidecar import read_sidecar
-from winclip_lit.model.export import ENCODER_SCOPE
 
 INT8_BOUND = 0.01
 """int8 weights move the tiny random model's scores and maps by ~5e-4; 20x margin."""
@@ -32,7 +32,7 @@ def _ops(path, inside: bool) -> Counter:
 
 
 def test_onnxruntime_int8_quantises_only_the_image_tower(tiny_export_model, two_shot_onnx, tmp_path):
-    path = tiny_export_model.export_onnx(tmp_path / "screw.onnx", int8=True)
+    path = export_onnx(tiny_export_model, tmp_path / "screw.onnx", int8=True)
     assert read_sidecar(path).int8 == "onnxruntime-dynamic"
     fp32 = onnx.load(str(two_shot_onnx.path)).graph
     int8 = onnx.load(str(path)).graph
@@ -51,8 +51,8 @@ def test_onnxruntime_int8_quantises_only_the_image_tower(tiny_export_model, two_
 
 
 def test_openvino_int8_weights_are_smaller_and_close(tiny_export_model, two_shot_onnx, tmp_path):
-    fp32 = tiny_export_model.export_openvino(tmp_path / "fp32.xml")
-    int8 = tiny_export_model.export_openvino(tmp_path / "int8.xml", int8=True)
+    fp32 = export_openvino(tiny_export_model, tmp_path / "fp32.xml")
+    int8 = export_openvino(tiny_export_model, tmp_path / "int8.xml", int8=True)
     assert read_sidecar(int8).int8 == "openvino-weights"
     # the linear weights are most of the tiny tower's bytes: int8 takes a quarter of their fp32 size
     assert int8.with_suffix(".bin").stat().st_size < 0.6 * fp32.with_suffix(".bin").stat().st_size

@@ -11,6 +11,7 @@ import torch
 from deploy_support import PARITY, max_difference
 
 from winclip_lit import WinCLIP, __version__
+from winclip_lit.deploy.export import export_onnx, export_openvino
 from winclip_lit.deploy.runtime import ExportedModel
 from winclip_lit.deploy.sidecar import read_sidecar, sidecar_path
 
@@ -36,7 +37,7 @@ def test_exported_onnx_equals_torch_at_any_batch(exported, backend):
 def test_openvino_ir_equals_torch(tiny_export_model, batch, two_shot_onnx, tmp_path):
     model = tiny_export_model
     assert len(model.reference) == 2  # still set up as for the 2-shot ONNX file
-    path = model.export_openvino(tmp_path / "screw.xml")
+    path = export_openvino(model, tmp_path / "screw.xml")
     assert path.with_suffix(".bin").is_file()
     assert read_sidecar(path).file_format == "openvino"
     out = ExportedModel(path)(batch.numpy())  # .xml -> openvino
@@ -93,7 +94,7 @@ def test_window_count_does_not_change_the_graph(zero_shot_onnx, tmp_path):
     base = zero_shot_onnx.model
     strided = WinCLIP(base.clip, base.tokenizer, stride=2, model_name=base.model_name)
     strided.set_class_name("screw")
-    path = strided.export_onnx(tmp_path / "strided.onnx")
+    path = export_onnx(strided, tmp_path / "strided.onnx")
     nodes = lambda p: onnx.load(str(p)).graph.node  # noqa: E731
     compute = lambda p: Counter(n.op_type for n in nodes(p) if n.op_type in COMPUTE_OPS)  # noqa: E731
     assert compute(path) == compute(zero_shot_onnx.path)
@@ -111,7 +112,7 @@ def test_smoothed_maps_export_equal_torch(zero_shot_onnx, tmp_path):
     base = zero_shot_onnx.model
     smoothed = WinCLIP(base.clip, base.tokenizer, smoothing_sigma=1.5, model_name=base.model_name)
     smoothed.set_class_name("screw")
-    path = smoothed.export_onnx(tmp_path / "smoothed.onnx")
+    path = export_onnx(smoothed, tmp_path / "smoothed.onnx")
     with torch.no_grad():
         expected = smoothed(zero_shot_onnx.images)
     for backend in BACKENDS:

@@ -8,6 +8,7 @@ import torch
 from deploy_support import PARITY, max_difference
 
 from winclip_lit import WinCLIP
+from winclip_lit.deploy.export import export_onnx
 from winclip_lit.deploy.runtime import ExportedModel
 
 
@@ -27,7 +28,7 @@ def test_paper_backbone_exports_equal_torch(vit_b, shots, tmp_path):
     vit_b.set_reference_images(references if shots else None)
     with torch.no_grad():
         expected = vit_b(image)
-    path = vit_b.export_onnx(tmp_path / "metal_nut.onnx")
+    path = export_onnx(vit_b, tmp_path / "metal_nut.onnx")
     for backend in ("onnxruntime", "openvino"):
         out = ExportedModel(path, backend)(image.numpy())
         assert max_difference(out.image_scores, expected.image_scores.numpy()) < PARITY, backend

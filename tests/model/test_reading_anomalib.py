@@ -197,7 +197,11 @@ def test_reading_anomalib_equals_anomalib_zero_and_few_shot(sequence_first_clip)
     clip = sequence_first_clip
     reference = anomalib_winclip(clip, "metal_nut")
     ours = ours_for(clip)
-    assert ours.class_name == "metal_nut" and ours.text_average == "raw" and len(ours.templates) == 21
+    assert (
+        ours.class_name == "metal_nut"
+        and ours.options.text_average == "raw"
+        and len(ours.options.templates) == 21
+    )
     pils = random_pils(5, 3)
     x_ref = anomalib_preprocess(pils, 64)
     x_ours = torch.stack([ours.transform(p) for p in pils])

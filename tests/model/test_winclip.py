@@ -6,7 +6,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from winclip_lit import WinCLIP
+from winclip_lit import TINY_MODEL_NAME, WinCLIP
+from winclip_lit.model.category_state import convert_legacy_state, is_legacy_state
+from winclip_lit.model.errors import IncompatibleStateError
 
 
 @pytest.fixture(scope="module")
@@ -16,9 +18,9 @@ def images():
 
 
 def naive_scores(model: WinCLIP, feats, reference=None):
-    """Spec sections 3, 5, 6 by plain loops over patches and windows (numpy, float64)."""
+    """docs/algorithm.md sections 3, 5, 6 by plain loops over patches and windows (numpy, float64)."""
     t = model.text_embeddings.double().numpy()
-    tau = model.temperature
+    tau = model.options.temperature
     g = model.grid[0]
 
     def prob(f):
@@ -173,20 +175,153 @@ def test_temperature_and_fusion_options(tiny_model, images):
         WinCLIP(clip, tok, temperature=0)
 
 
-def test_export_and_load_state_round_trip(winclip, images):
+def _fresh_model(seed: int) -> WinCLIP:
+    """A tiny model of its own (these tests cast or reload it), random weights drawn with ``seed``."""
+    torch.manual_seed(seed)
+    return WinCLIP.from_pretrained(TINY_MODEL_NAME, None)
+
+
+def test_double_casts_the_category_state_and_scores_in_float64(images):
+    model = _fresh_model(0)
+    model.set_class_name("screw")
+    model.set_reference_images(images[:2] + 0.3)
+    model.double()
+    reference = model.reference
+    assert model.text_embeddings.dtype == torch.float64
+    for tensor in (reference.image, reference.patches, *reference.windows):
+        assert tensor.dtype == torch.float64
+    feats = model.encode(images)
+    out = model.score(feats)
+    assert out.image_scores.dtype == out.anomaly_maps.dtype == torch.float64
+    img, maps = naive_scores(model, feats, reference=reference)
+    np.testing.assert_allclose(out.image_scores.numpy(), img, rtol=0, atol=1e-12)
+    grid = torch.from_numpy(maps)[:, None]
+    expected = F.interpolate(grid, size=(64, 64), mode="bilinear", align_corners=False)[:, 0]
+    torch.testing.assert_close(out.anomaly_maps, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_to_device_moves_the_category_state(images):
+    model = _fresh_model(0)
+    model.set_class_name("screw")
+    model.set_reference_images(images[:2])
+    model.to("cuda")
+    assert model.text_embeddings.is_cuda and model.reference.patches.is_cuda
+    assert all(w.is_cuda for w in model.reference.windows)
+    assert model(images.cuda()).image_scores.is_cuda
+
+
+def test_state_dict_round_trip_into_a_fresh_model(images):
+    original = _fresh_model(0)
+    original.set_class_name("pcb1")
+    original.set_reference_images(images[:2])
+    feats = original.encode(images)
+    expected_img, expected_maps = naive_scores(original, feats, reference=original.reference)
+    before = original(images)
+    state = original.state_dict()
+    restored = _fresh_model(1)  # other random weights, zero-shot, no category: state_dict brings them all
+    restored.load_state_dict(state)
+    assert restored.category == "pcb1" and restored.class_name == "printed circuit board"
+    assert len(restored.reference) == 2
+    after = restored(images)
+    np.testing.assert_allclose(after.image_scores.numpy(), expected_img, atol=1e-5)
+    torch.testing.assert_close(after.anomaly_maps, upsample(expected_maps, 64), atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(after.anomaly_maps, before.anomaly_maps, atol=0, rtol=0)
+    torch.testing.assert_close(after.image_scores, before.image_scores, atol=0, rtol=0)
+
+
+def test_category_state_loads_between_zero_shot_and_few_shot(winclip, images):
     winclip.set_class_name("pcb1")
+    feats = winclip.encode(images)
+    expected_zero_shot, _ = naive_scores(winclip, feats)
+    zero_shot = {
+        k: v.clone() if torch.is_tensor(v) else v for k, v in winclip.category_state.state_dict().items()
+    }
     winclip.set_reference_images(images[:2])
-    expected = winclip(images)
-    state = winclip.export_state()
+    expected_few_shot, _ = naive_scores(winclip, feats, reference=winclip.reference)
+    few_shot = {
+        k: v.clone() if torch.is_tensor(v) else v for k, v in winclip.category_state.state_dict().items()
+    }
     winclip.set_class_name("bottle")
     winclip.set_reference_images(None)
-    winclip.load_state(state)
-    got = winclip(images)
-    assert winclip.class_name == "printed circuit board"
-    torch.testing.assert_close(got.anomaly_maps, expected.anomaly_maps)
-    state["feature_fingerprint"] = "other"
-    with pytest.raises(ValueError, match="another backbone"):
-        winclip.load_state(state)
+    winclip.category_state.load_state_dict(
+        few_shot
+    )  # into a zero-shot model: the memory's shapes are adopted
+    assert winclip.class_name == "printed circuit board" and len(winclip.reference) == 2
+    np.testing.assert_allclose(winclip.score(feats).image_scores.numpy(), expected_few_shot, atol=1e-5)
+    winclip.category_state.load_state_dict(zero_shot)  # into a few-shot model: the memory empties
+    assert winclip.reference is None
+    np.testing.assert_allclose(winclip.score(feats).image_scores.numpy(), expected_zero_shot, atol=1e-5)
+
+
+def test_loading_a_state_leaves_the_text_cache_and_saved_states_alone(winclip, images):
+    cache: dict = {}
+    model = WinCLIP(winclip.clip, winclip.tokenizer, text_cache=cache)
+    model.set_class_name("pcb1")
+    pcb1 = model.category_state.state_dict()
+    pcb1_embeddings = pcb1["text_embeddings"].clone()
+    model.set_class_name("bottle")
+    bottle = {key: value.clone() for key, value in cache.items()}
+    model.category_state.load_state_dict(pcb1)
+    model.set_reference_images(images[:1])
+    model.category_state.load_state_dict({**pcb1, "text_embeddings": torch.zeros(2, 64)})
+    assert all(torch.equal(cache[key], value) for key, value in bottle.items())
+    assert torch.equal(pcb1["text_embeddings"], pcb1_embeddings)
+
+
+def test_state_of_other_image_features_is_refused(winclip, images):
+    winclip.set_class_name("pcb1")
+    winclip.set_reference_images(images[:2])
+    state = winclip.category_state.state_dict()
+    state["_extra_state"] = {**state["_extra_state"], "feature_fingerprint": "other"}
+    with pytest.raises(IncompatibleStateError, match="another backbone"):
+        winclip.category_state.load_state_dict(state)
+    assert winclip.category is None and winclip.reference is None  # nothing half-loaded is kept
+
+
+def test_state_of_other_prompts_is_encoded_with_the_model_prompts(winclip, images):
+    winclip.set_class_name("pcb1")
+    state = winclip.category_state.state_dict()
+    torch.manual_seed(1)
+    one_template = WinCLIP.from_pretrained(TINY_MODEL_NAME, None, templates=("a photo of {}.",))
+    one_template.load_state_dict(winclip.state_dict())
+    saved_normal = one_template.category_state.prompts["normal"]
+    assert one_template.category == "pcb1" and "a photo of flawless printed circuit board." in saved_normal
+    assert len(saved_normal) == len(one_template.options.normal_states)  # one template, not the 22
+    own = one_template.text_embeddings.clone()
+    one_template.set_class_name("pcb1")
+    torch.testing.assert_close(own, one_template.text_embeddings)
+    assert not torch.allclose(own, state["text_embeddings"])
+
+
+def test_legacy_state_converts_to_a_state_dict(winclip, images):
+    winclip.set_class_name("pcb1")
+    winclip.set_reference_images(images[:2])
+    expected = winclip(images).anomaly_maps
+    reference, normal_anomalous = winclip.reference, winclip.prompts("pcb1")
+    legacy = {  # what export_state() wrote into checkpoints 1 and 2
+        "category": "pcb1",
+        "class_name": "printed circuit board",
+        "text_embeddings": winclip.text_embeddings.clone(),
+        "prompts": {
+            "normal": normal_anomalous[0],
+            "anomalous": normal_anomalous[1],
+            "text_average": "normalized",
+        },
+        "reference": {
+            "image": reference.image,
+            "windows": list(reference.windows),
+            "patches": reference.patches,
+        },
+        "feature_fingerprint": winclip.feature_fingerprint(),
+    }
+    assert is_legacy_state(legacy)
+    winclip.clear()
+    winclip.category_state.load_state_dict(convert_legacy_state(legacy))
+    torch.testing.assert_close(winclip(images).anomaly_maps, expected, atol=0, rtol=0)
+    zero_shot = convert_legacy_state({**legacy, "reference": None})
+    winclip.category_state.load_state_dict(zero_shot)
+    assert winclip.reference is None and winclip.category == "pcb1"
 
 
 def test_association_scores_hand_worked():
@@ -199,3 +334,10 @@ def test_association_scores_hand_worked():
     torch.testing.assert_close(association_scores(queries, memory), expected)
     # rounding above cos = 1 is clamped to an association of exactly 0
     assert association_scores(torch.tensor([[[1.0000001, 0.0]]]), torch.tensor([[1.0, 0.0]])).item() == 0.0
+
+
+def test_setting_an_option_attribute_is_refused(winclip):
+    """A copy of an option beside ``model.options`` would silently change nothing; it is an error instead."""
+    with pytest.raises(AttributeError, match="model.options.temperature"):
+        winclip.temperature = 0.01
+    assert winclip.options.temperature == 0.07

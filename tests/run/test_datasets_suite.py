@@ -104,7 +104,7 @@ def _split(name: str, cat: SyntheticCategory) -> tuple[list[Path], set[Path]]:
     return cat.test_good + cat.test_defect, set(cat.train)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def oracle_model() -> WinCLIP:
     """The tiny model as evaluate.py builds it (torch_seed 0), with a text cache for the oracle."""
     torch.manual_seed(0)
@@ -122,7 +122,7 @@ def _oracle(
     refs: list[Path],
 ) -> dict:
     """Every metric computed directly: PIL files, the tiny model's scores, sklearn / numpy metrics."""
-    model.class_name_map = {category: class_name}
+    model.options.class_name_map = {category: class_name}
     model.set_class_name(category)
     assert model.class_name == class_name
     size = model.image_size

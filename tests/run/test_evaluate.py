@@ -137,7 +137,7 @@ def test_checkpoint_of_other_image_features_is_refused(
     fit_run: Path, mvtec_args: list[str], tmp_path: Path
 ) -> None:
     checkpoint = Checkpoint.load(fit_run / "checkpoint.pt")
-    checkpoint.states["bottle"]["feature_fingerprint"] = "another-backbone"
+    checkpoint.states["bottle"]["_extra_state"]["feature_fingerprint"] = "another-backbone"
     changed = checkpoint.save(tmp_path / "changed.pt")
     with pytest.raises(ConfigError, match="category 'bottle' was built with other image features"):
         evaluate(make_config(*mvtec_args, f"ckpt_path={changed}"), RunContext(tmp_path, "evaluate"))

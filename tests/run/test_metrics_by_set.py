@@ -25,7 +25,7 @@ from winclip_lit.tasks.evaluate import evaluate
 LOCO_TYPES = ("logical_anomalies", "structural_anomalies")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def oracle_model() -> WinCLIP:
     """The tiny model as evaluate builds it (torch_seed 0)."""
     torch.manual_seed(0)
@@ -43,7 +43,7 @@ def _mask(files: list[Path], size: int) -> np.ndarray:
 
 
 def _oracle(model: WinCLIP, class_name: str, images: list[Path], masks: list[list[Path]]) -> dict:
-    model.class_name_map = {class_name: class_name}
+    model.options.class_name_map = {class_name: class_name}
     model.set_class_name(class_name)
     model.set_reference_images(None)
     out = model(torch.stack([model.transform(Image.open(p)) for p in images]))
@@ -180,14 +180,14 @@ def test_meta_json_metrics_per_class(oracle_model, tmp_path) -> None:
     assert {k for k, v in rows["headct"].items() if v is not None} == set(image_keys)
     images = headct.test_good + headct.test_defect
     model = oracle_model
-    model.class_name_map = {"headct": "brain"}
+    model.options.class_name_map = {"headct": "brain"}
     model.set_class_name("headct")
     model.set_reference_images(None)
     scores = model(torch.stack([model.transform(Image.open(p)) for p in images])).image_scores.numpy()
     assert rows["headct"]["image_auroc"] == pytest.approx(roc_auc_score([0, 0, 1, 1], scores), abs=1e-6)
     kvasir = metas[2][1]
     assert {k for k, v in rows["kvasir"].items() if v is not None} == set(pixel_keys)
-    model.class_name_map = {"kvasir": "colon"}
+    model.options.class_name_map = {"kvasir": "colon"}
     model.set_class_name("kvasir")
     maps = model(torch.stack([model.transform(Image.open(p)) for p in kvasir.test_defect])).anomaly_maps
     maps = maps.numpy().astype(np.float64)

@@ -157,7 +157,7 @@ class AnomalyDataModule(L.LightningDataModule):
         if not self.root.is_dir():
             raise DatasetError(f"{self.dataset_name} root {self.root} does not exist; {self.download_hint}")
 
-    def _check_category(self, category: str) -> None:  # noqa: B027 - optional hook
+    def _check_category(self, category: str) -> None:
         """Raise if ``category`` is absent on disk (cheap; called at construction)."""
 
     @abstractmethod

@@ -44,7 +44,7 @@ class DatasetWarning(UserWarning):
     """Data that is readable but probably not what the user meant (e.g. lossy masks)."""
 
 
-def _show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+def _show(message, category, filename, lineno, file=None, line=None) -> None:
     """``warnings.showwarning`` that prints a DatasetWarning as one plain line, others as before."""
     if not issubclass(category, DatasetWarning):
         _previous_show(message, category, filename, lineno, file, line)

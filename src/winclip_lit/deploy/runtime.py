@@ -1,7 +1,7 @@
 """Run an exported WinCLIP / WinCLIP+ graph with ONNX Runtime or OpenVINO, without PyTorch.
 
 Images are prepared with Pillow and numpy exactly as ``WinCLIP.transform`` does (RGB, bicubic squash-resize
-to the model size, ``/ 255``, the model's mean and std; spec section 1), from the sidecar's preprocessing.
+to the model size, ``/ 255``, the model's mean and std; docs/algorithm.md section 1), from the sidecar's preprocessing.
 
 Examples:
     >>> model = ExportedModel("outputs/export/<run>/bottle.onnx")          # doctest: +SKIP

@@ -30,7 +30,7 @@ ONNX Runtime and OpenVINO); it cannot go below 18 and leaves such graphs at 18."
 
 @dataclass(frozen=True)
 class Preprocessing:
-    """How an image becomes the graph's input (the model's ``ImageTransform``, spec section 1).
+    """How an image becomes the graph's input (the model's ``ImageTransform``, docs/algorithm.md section 1).
 
     Attributes:
         image_size: Side S of the square input in pixels.
@@ -189,13 +189,13 @@ def read_sidecar(model_file: str | Path) -> ExportInfo:
     if not model_file.is_file():
         raise DeployError(
             f"exported model {model_file} does not exist; write one with `winclip-lit export ...` "
-            "or model.export_onnx(path)"
+            "or export_onnx(model, path) from winclip_lit.deploy"
         )
     sidecar = sidecar_path(model_file)
     if not sidecar.is_file():
         raise DeployError(
             f"{model_file} is not a winclip-lit export: its sidecar {sidecar.name} is missing "
-            "(export with `winclip-lit export ...` or model.export_onnx(path))"
+            "(export with `winclip-lit export ...` or export_onnx(model, path) from winclip_lit.deploy)"
         )
     try:
         data = json.loads(sidecar.read_text())

@@ -25,8 +25,8 @@ from winclip_lit.config.keys import REFERENCE_KEYS, feature_keys, flatten, overr
 from winclip_lit.files import atomic_open
 from winclip_lit.messages import one_line
 
-FORMAT = "winclip-lit/checkpoint-2"
-READABLE_FORMATS = (FORMAT, "winclip-lit/checkpoint-1")
+FORMAT = "winclip-lit/checkpoint-3"
+READABLE_FORMATS = (FORMAT, "winclip-lit/checkpoint-2", "winclip-lit/checkpoint-1")
 PRESET_GROUPS = ("experiment", "reading", "hparams_search")
 """Groups whose options set keys all over the config: choosing one counts as giving every key."""
 
@@ -45,7 +45,7 @@ class Checkpoint:
 
     Attributes:
         config: The resolved config of the fit run.
-        states: Per category, the model state from ``WinCLIP.export_state()``.
+        states: Per category, ``WinCLIP.category_state.state_dict()``.
         references: Per category, the reference files (relative to the dataset root) it was built from.
         thresholds: Per category, the calibrated decision thresholds (``engine.calibration``), if any.
     """
@@ -73,8 +73,10 @@ class Checkpoint:
 
     @classmethod
     def load(cls, path: str | Path) -> Checkpoint:
-        """Read a checkpoint written by ``save`` (tensors and plain data only)."""
+        """Read a checkpoint written by ``save`` (tensors and plain data only); older formats are converted."""
         import torch
+
+        from winclip_lit.model.category_state import convert_legacy_state, is_legacy_state
 
         path = Path(path).expanduser()
         if not path.is_file():
@@ -89,7 +91,10 @@ class Checkpoint:
         config = dict(data["config"])
         if data["format"] != FORMAT and "seed" not in config:  # version 1 kept the seed in `shot`
             config["seed"] = dict(config.get("shot", {})).pop("seed", 0)
-        return cls(config, data["states"], data["references"], path, dict(data.get("thresholds") or {}))
+        states = {
+            name: convert_legacy_state(s) if is_legacy_state(s) else s for name, s in data["states"].items()
+        }
+        return cls(config, states, data["references"], path, dict(data.get("thresholds") or {}))
 
     def state(self, category: str) -> dict[str, Any]:
         """The model state of ``category``."""
@@ -102,7 +107,7 @@ class Checkpoint:
     def check_features(self, fingerprint: str) -> None:
         """Refuse states built with other image features than the model's (``feature_fingerprint()``)."""
         for category, state in self.states.items():
-            if state.get("feature_fingerprint") != fingerprint:
+            if state["_extra_state"].get("feature_fingerprint") != fingerprint:
                 raise ConfigError(
                     f"ckpt_path={self.path}: category {category!r} was built with other image features "
                     "(backbone weights or preprocessing) than this model; rebuild it with train.py"

@@ -41,7 +41,8 @@ SCORE = "score"
 RUNTIME = "runtime"
 ROLES = (FEATURE, SCORE, RUNTIME)
 
-PRECISIONS = ("fp32", "bf16", "fp16")
+PRECISIONS = {"fp32": None, "bf16": "bfloat16", "fp16": "float16"}
+"""Each ``precision`` and the torch dtype (by name) the image tower is autocast to; fp32: no autocast."""
 PATCH_FEATURES = ("ln_post", "pre_ln_post", "projected")
 """Few-shot patch features: final tokens after ``ln_post`` (paper default, anomalib), before it
 (Accurate-WinCLIP, mala-lab), or after ``ln_post`` and ``proj``."""

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 import torch.nn.functional as F
 
-from winclip_lit.model.prompt_lists import (  # noqa: E402 - the lists are data, kept torch-free
+from winclip_lit.model.prompt_lists import (
     ANOMALIB_TEMPLATES,
     ANOMALOUS_STATES,
     CLASS_NAME_MAP,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from winclip_lit.model.options import TILE_IMAGE_SCORES  # noqa: E402
+from winclip_lit.model.options import TILE_IMAGE_SCORES
 from winclip_lit.model.windows import window_starts
 
 

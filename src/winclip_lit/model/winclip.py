@@ -7,11 +7,11 @@ Jeong et al., "WinCLIP: Zero-/Few-Shot Anomaly Classification and Segmentation",
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -19,10 +19,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from winclip_lit.model.backbones import AUTO_PRETRAINED, DEFAULT_MODEL_NAME, load_backbone
+from winclip_lit.model.category_state import CategoryState
 from winclip_lit.model.encoder import WindowEncoder
 from winclip_lit.model.errors import IncompatibleStateError
 from winclip_lit.model.features import ImageFeatures
-from winclip_lit.model.options import FEATURE, WinCLIPOptions
+from winclip_lit.model.options import FEATURE, PRECISIONS, WinCLIPOptions
 from winclip_lit.model.preprocess import OPENAI_MEAN, OPENAI_STD, ImageTransform
 from winclip_lit.model.prompts import (
     class_name_for,
@@ -34,7 +35,12 @@ from winclip_lit.model.tiling import cut_tiles, merge_tile_maps, merge_tile_scor
 from winclip_lit.model.windows import coverage_matrix, harmonic_aggregate, harmonic_mean, window_indices
 
 FEATURE_VERSION = 1
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def autocast_dtype(precision: str) -> torch.dtype | None:
+    """The dtype the image tower is autocast to for a ``precision`` option value (None: fp32, no autocast)."""
+    name = PRECISIONS[precision]
+    return None if name is None else getattr(torch, name)
 
 
 @dataclass
@@ -70,6 +76,9 @@ def gaussian_blur(maps: torch.Tensor, sigma: float) -> torch.Tensor:
     out = F.conv2d(F.pad(out, (radius, radius, 0, 0), mode="reflect"), kernel.view(1, 1, 1, -1))
     out = F.conv2d(F.pad(out, (0, 0, radius, radius), mode="reflect"), kernel.view(1, 1, -1, 1))
     return out[:, 0]
+
+
+_OPTION_NAMES = frozenset(f.name for f in dataclasses.fields(WinCLIPOptions))
 
 
 class WinCLIP(nn.Module):
@@ -128,20 +137,6 @@ class WinCLIP(nn.Module):
             patch_features=opts.patch_features,
             max_tokens=opts.max_tokens,
         )
-        self.temperature = float(opts.temperature)
-        self.templates = list(opts.templates)
-        self.normal_states = list(opts.normal_states)
-        self.anomalous_states = list(opts.anomalous_states)
-        self.text_average = opts.text_average
-        self.class_name_map = None if opts.class_name_map is None else dict(opts.class_name_map)
-        self.fixed_class_name = opts.fixed_class_name
-        self.raw_class_names = bool(opts.raw_class_names)
-        self.tiling = bool(opts.tiling)
-        self.tile_stride = float(opts.tile_stride)
-        self.tile_image_score = opts.tile_image_score
-        self.few_shot_weight = float(opts.few_shot_weight)
-        self.smoothing_sigma = float(opts.smoothing_sigma)
-        self.precision = opts.precision
         self.model_name = model_name
         self.pretrained = pretrained
         visual_size = clip_model.visual.image_size
@@ -154,19 +149,26 @@ class WinCLIP(nn.Module):
             mean or cfg.get("mean", OPENAI_MEAN),
             std or cfg.get("std", OPENAI_STD),
             resize_backend=opts.resize_backend,
-            keep_aspect=self.tiling,
+            keep_aspect=opts.tiling,
         )
         num_patches = self.encoder.num_patches
         for size in self.encoder.scales:
             cover = coverage_matrix(window_indices(self.encoder.grid, size, self.encoder.stride), num_patches)
             self.register_buffer(f"_coverage_{size}", cover, persistent=False)
-        self.register_buffer("text_embeddings", torch.empty(0), persistent=False)
-        self.class_name: str | None = None
-        self.category: str | None = None
-        self.reference: ImageFeatures | None = None
+        self.category_state = CategoryState(len(self.encoder.scales))
+        self.category_state.register_load_state_dict_post_hook(self._check_loaded_category)
         self.text_cache = text_cache
         self._encode = torch.compile(self.encoder, dynamic=True) if opts.compile else self.encoder
         self._fingerprint: str | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Options live once, in ``self.options``: ``model.temperature = x`` would change nothing, so it fails."""
+        if name in _OPTION_NAMES and "options" in self.__dict__:
+            raise AttributeError(
+                f"WinCLIP.{name} is an option: set model.options.{name} (score options apply at once; feature "
+                f"options need a new model: WinCLIP(..., {name}=...))"
+            )
+        super().__setattr__(name, value)
 
     @classmethod
     def from_pretrained(
@@ -206,6 +208,31 @@ class WinCLIP(nn.Module):
         return self.encoder.visual.conv1.weight.device
 
     @property
+    def dtype(self) -> torch.dtype:
+        """dtype of the scores and of the category state (follows ``model.to(dtype)``; float32 by default)."""
+        return self.category_state.text_embeddings.dtype
+
+    @property
+    def text_embeddings(self) -> torch.Tensor:
+        """(2, D) text embeddings of the current category (row 0 normal); empty before ``set_class_name``."""
+        return self.category_state.text_embeddings
+
+    @property
+    def reference(self) -> ImageFeatures | None:
+        """The reference memory (features of the k references); None in zero-shot mode."""
+        return self.category_state.reference
+
+    @property
+    def category(self) -> str | None:
+        """The category of the current text embeddings."""
+        return self.category_state.category
+
+    @property
+    def class_name(self) -> str | None:
+        """The object name in the current category's prompts."""
+        return self.category_state.class_name
+
+    @property
     def scales(self) -> tuple[int, ...]:
         """Window sizes in patch units."""
         return self.encoder.scales
@@ -217,15 +244,22 @@ class WinCLIP(nn.Module):
 
     def class_name_of(self, category: str) -> str:
         """The object name that the prompts of a category use."""
-        return class_name_for(category, self.class_name_map, self.fixed_class_name, self.raw_class_names)
+        opts = self.options
+        return class_name_for(category, opts.class_name_map, opts.fixed_class_name, opts.raw_class_names)
 
     def prompts(self, category: str) -> tuple[list[str], list[str]]:
         """The normal and anomalous sentences of a category."""
         name = self.class_name_of(category)
+        templates = list(self.options.templates)
         return (
-            compose_prompts(name, self.normal_states, self.templates),
-            compose_prompts(name, self.anomalous_states, self.templates),
+            compose_prompts(name, list(self.options.normal_states), templates),
+            compose_prompts(name, list(self.options.anomalous_states), templates),
         )
+
+    def _prompt_record(self, category: str) -> dict[str, Any]:
+        """The sentences (and averaging) of a category's text embeddings, as the category state records them."""
+        normal, anomalous = self.prompts(category)
+        return {"normal": normal, "anomalous": anomalous, "text_average": self.options.text_average}
 
     @torch.no_grad()
     def set_class_name(self, category: str) -> None:
@@ -234,30 +268,41 @@ class WinCLIP(nn.Module):
         Sentences are encoded only up to the longest one where that is exact (:class:`TextEncoder`).
         """
         normal, anomalous = self.prompts(category)
-        key = (tuple(normal), tuple(anomalous), self.text_average)
+        average = self.options.text_average
+        key = (tuple(normal), tuple(anomalous), average)
         cached = None if self.text_cache is None else self.text_cache.get(key)
         if cached is None:
             rows = [
-                encode_prompt_set(self.text_encoder, self.tokenizer, p, self.text_average, device=self.device)
+                encode_prompt_set(self.text_encoder, self.tokenizer, p, average, device=self.device)
                 for p in (normal, anomalous)
             ]
             cached = torch.stack(rows)
             if self.text_cache is not None:
                 self.text_cache[key] = cached.cpu()
-        self.text_embeddings = cached.to(self.device)
-        self.category = category
-        self.class_name = self.class_name_of(category)
+        state = self.category_state
+        state.text_embeddings = cached.to(self.device, self.dtype)
+        state.category = category
+        state.class_name = self.class_name_of(category)
+        state.prompts = self._prompt_record(category)
+        state.feature_fingerprint = self.feature_fingerprint()
+
+    def clear(self) -> None:
+        """Forget the category: no text embeddings, no reference memory (as a new model)."""
+        state = self.category_state
+        state.set_reference(None)
+        state.text_embeddings = state.text_embeddings.new_empty(0)
+        state.category = state.class_name = state.prompts = None
 
     def _check_images(self, images: torch.Tensor, what: str) -> None:
         expected = (3, self.image_size, self.image_size)
         if images.ndim == 4 and tuple(images.shape[1:]) == expected:
             return
-        if self.tiling and images.ndim == 4 and images.shape[1] == 3:
+        if self.options.tiling and images.ndim == 4 and images.shape[1] == 3:
             height, width = images.shape[-2:]
             if min(height, width) == self.image_size:
                 return
         shape = f"(N, {expected[0]}, {expected[1]}, {expected[2]})"
-        if self.tiling:
+        if self.options.tiling:
             shape += f" or, for tiling, (N, 3, H, W) with min(H, W) = {self.image_size}"
         raise ValueError(
             f"{what} must be a {shape} normalised tensor (use model.transform), got shape {tuple(images.shape)}"
@@ -265,10 +310,10 @@ class WinCLIP(nn.Module):
 
     @torch.no_grad()
     def encode(self, images: torch.Tensor) -> ImageFeatures:
-        """Prompt-independent, L2-normalised fp32 features of normalised images (B, 3, S, S)."""
+        """Prompt-independent, L2-normalised features of normalised images (B, 3, S, S), in :attr:`dtype`."""
         self._check_images(images, "images")
-        images = images.to(self.device)
-        dtype = PRECISIONS[self.precision]
+        images = images.to(self.device, self.encoder.visual.conv1.weight.dtype)
+        dtype = autocast_dtype(self.options.precision)
         autocast = (
             torch.autocast(device_type=images.device.type, dtype=dtype)
             if dtype is not None
@@ -278,8 +323,8 @@ class WinCLIP(nn.Module):
         if height == width:
             with autocast:
                 features = self._encode(images)
-            return features.to(dtype=torch.float32)
-        tiles = cut_tiles(images, self.tile_stride)  # (B, T, 3, S, S)
+            return features.to(dtype=self.dtype)
+        tiles = cut_tiles(images, self.options.tile_stride)  # (B, T, 3, S, S)
         with autocast:
             flat = self._encode(tiles.flatten(0, 1))
         n, t = tiles.shape[:2]
@@ -288,13 +333,13 @@ class WinCLIP(nn.Module):
             windows=tuple(w.unflatten(0, (n, t)) for w in flat.windows),
             patches=flat.patches.unflatten(0, (n, t)),
             canvas=torch.tensor([[height, width]], device=images.device).expand(n, 2).clone(),
-        ).to(dtype=torch.float32)
+        ).to(dtype=self.dtype)
 
     @torch.no_grad()
     def set_reference_images(self, images: torch.Tensor | None) -> None:
         """Encode k normal reference images (k, 3, S, S) as the few-shot memory; None -> zero-shot."""
         if images is None:
-            self.reference = None
+            self.category_state.set_reference(None)
             return
         self._check_images(images, "reference images")
         if images.shape[0] == 0:
@@ -307,10 +352,12 @@ class WinCLIP(nn.Module):
             raise ValueError(
                 f"reference features have {len(features.windows)} window scales, the model has {len(self.scales)}"
             )
-        self.reference = None if features is None else features.to(self.device, torch.float32)
+        if features is not None:
+            self.category_state.feature_fingerprint = self.feature_fingerprint()
+        self.category_state.set_reference(features)
 
     def _text_probability(self, embeddings: torch.Tensor) -> torch.Tensor:
-        logits = embeddings @ self.text_embeddings.T / self.temperature
+        logits = embeddings @ self.text_embeddings.T / self.options.temperature
         return logits.softmax(dim=-1)[..., 1]
 
     def _coverage(self, size: int) -> torch.Tensor:
@@ -324,16 +371,17 @@ class WinCLIP(nn.Module):
         return maps[:, 0]
 
     def _smooth(self, maps: torch.Tensor | None) -> torch.Tensor | None:
-        if maps is None or self.smoothing_sigma <= 0:
+        sigma = self.options.smoothing_sigma
+        if maps is None or sigma <= 0:
             return maps
-        return gaussian_blur(maps, self.smoothing_sigma)
+        return gaussian_blur(maps, sigma)
 
     @torch.no_grad()
     def score(self, features: ImageFeatures) -> WinCLIPOutput:
         """Image scores and anomaly maps from encoded features, the current prompts and the references."""
         if self.text_embeddings.numel() == 0:
             raise RuntimeError("call set_class_name(category) before scoring images")
-        features = features.to(self.device, torch.float32)
+        features = features.to(self.device, self.dtype)
         out = self._score_squares(features.tiles())
         if features.canvas is not None:
             out = self._merge_tiles(out, features)
@@ -354,10 +402,10 @@ class WinCLIP(nn.Module):
         def merge(maps: torch.Tensor | None) -> torch.Tensor | None:
             if maps is None:
                 return None
-            return merge_tile_maps(maps.unflatten(0, (n, t)), size, self.tile_stride)
+            return merge_tile_maps(maps.unflatten(0, (n, t)), size, self.options.tile_stride)
 
         return WinCLIPOutput(
-            merge_tile_scores(out.image_scores.view(n, t), self.tile_image_score),
+            merge_tile_scores(out.image_scores.view(n, t), self.options.tile_image_score),
             merge(out.anomaly_maps),
             merge(out.zero_shot_maps),
             merge(out.few_shot_maps),
@@ -370,17 +418,18 @@ class WinCLIP(nn.Module):
         for size, windows in zip(self.scales, features.windows, strict=True):
             zero_shot_parts.append(harmonic_aggregate(self._text_probability(windows), self._coverage(size)))
         zero_shot = harmonic_mean(torch.stack(zero_shot_parts), dim=0)
-        if self.reference is None:
+        reference = self.reference
+        if reference is None:
             return WinCLIPOutput(image_prob, self._to_pixels(zero_shot), self._to_pixels(zero_shot))
-        patch_memory = self.reference.patches
+        patch_memory = reference.patches
         few_shot_parts = [
             association_scores(features.patches, patch_memory.reshape(-1, patch_memory.shape[-1]))
         ]
-        for size, windows, memory in zip(self.scales, features.windows, self.reference.windows, strict=True):
+        for size, windows, memory in zip(self.scales, features.windows, reference.windows, strict=True):
             assoc = association_scores(windows, memory.reshape(-1, memory.shape[-1]))
             few_shot_parts.append(harmonic_aggregate(assoc, self._coverage(size)))
         few_shot = torch.stack(few_shot_parts).mean(dim=0)
-        w = self.few_shot_weight
+        w = self.options.few_shot_weight
         fused = (1.0 - w) * zero_shot + w * few_shot
         image_scores = (1.0 - w) * image_prob + w * few_shot.amax(dim=-1)
         return WinCLIPOutput(
@@ -390,35 +439,6 @@ class WinCLIP(nn.Module):
     def forward(self, images: torch.Tensor) -> WinCLIPOutput:
         """Score normalised images (B, 3, S, S); with ``tiling`` also (B, 3, H, W), min(H, W) = S."""
         return self.score(self.encode(images))
-
-    def export_onnx(self, path: str | Path, opset: int | None = None, int8: bool = False) -> Path:
-        """Export this category's model as one ONNX graph ``images -> image_scores, anomaly_maps``.
-
-        The graph takes preprocessed images (B, 3, S, S) with a dynamic batch and holds the text embeddings
-        and reference memory as constants; ``<path>.json`` records backbone, weights, feature fingerprint,
-        preprocessing and category. Needs the ``export`` extra; see docs/deploy.md.
-
-        Args:
-            path: Target ``.onnx`` file.
-            opset: ONNX opset (default 20).
-            int8: Quantise the image tower's linear layers for ONNX Runtime (faster, approximate).
-
-        Examples:
-            >>> model.set_class_name("screw")                      # doctest: +SKIP
-            >>> model.export_onnx("screw.onnx")                    # doctest: +SKIP
-        """
-        from winclip_lit.model.export import export_onnx
-
-        return export_onnx(self, path, opset=opset, int8=int8)
-
-    def export_openvino(self, path: str | Path, opset: int | None = None, int8: bool = False) -> Path:
-        """Export this category's model as OpenVINO IR (``.xml`` + ``.bin``); see :meth:`export_onnx`.
-
-        ``int8`` stores the image tower's linear weights in int8 (OpenVINO runs them with int8 arithmetic).
-        """
-        from winclip_lit.model.export import export_openvino
-
-        return export_openvino(self, path, opset=opset, int8=int8)
 
     def feature_fingerprint(self) -> str:
         """Hex key of everything the image features depend on: the backbone, its weights, the preprocessing and
@@ -437,48 +457,23 @@ class WinCLIP(nn.Module):
             self._fingerprint = digest.hexdigest()
         return self._fingerprint
 
-    def export_state(self) -> dict[str, Any]:
-        """Text embeddings and reference memory of the current category (for checkpoints)."""
-        if self.text_embeddings.numel() == 0:
-            raise RuntimeError("call set_class_name(category) before export_state()")
-        ref = None if self.reference is None else self.reference.tiles()
-        normal, anomalous = self.prompts(self.category)
-        return {
-            "category": self.category,
-            "class_name": self.class_name,
-            "text_embeddings": self.text_embeddings.cpu(),
-            "prompts": {"normal": normal, "anomalous": anomalous, "text_average": self.text_average},
-            "reference": None
-            if ref is None
-            else {
-                "image": ref.image.cpu(),
-                "windows": [w.cpu() for w in ref.windows],
-                "patches": ref.patches.cpu(),
-            },
-            "feature_fingerprint": self.feature_fingerprint(),
-        }
+    def _load_from_state_dict(self, state_dict: Any, prefix: str, *args: Any) -> None:
+        """Loading may replace the image tower's weights: the feature fingerprint is computed afresh."""
+        self._fingerprint = None
+        super()._load_from_state_dict(state_dict, prefix, *args)
 
-    def load_state(self, state: Mapping[str, Any]) -> None:
-        """Restore what :meth:`export_state` saved; refuses state made with other image features.
-
-        The saved text embeddings are used when they were made from this model's prompts; otherwise the
-        model's own prompts are encoded, so score options apply as they do without a saved state.
-        """
-        if state.get("feature_fingerprint") != self.feature_fingerprint():
+    def _check_loaded_category(self, state: CategoryState, incompatible: Any) -> None:
+        """After ``load_state_dict``: refuse a memory built with other image features, and use this model's
+        prompts when the saved text embeddings come from other sentences (so score options apply)."""
+        if state.category is None:
+            return
+        if state.feature_fingerprint != self.feature_fingerprint():
+            self.clear()
             raise IncompatibleStateError(
                 "checkpoint state was built with another backbone, weights, preprocessing, windows or precision; "
-                "rebuild it (train.py) with this model's configuration"
+                "rebuild it (`winclip-lit train`) with this model's configuration"
             )
-        self.text_embeddings = state["text_embeddings"].to(self.device, torch.float32)
-        self.category = state.get("category")
-        self.class_name = state.get("class_name")
-        saved = state.get("prompts")
-        if saved is not None and self.category is not None:
-            normal, anomalous = self.prompts(self.category)
-            mine = {"normal": normal, "anomalous": anomalous, "text_average": self.text_average}
-            if {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in saved.items()} != mine:
-                self.set_class_name(self.category)  # this model's prompts, not the saved ones
-        ref = state.get("reference")
-        self.set_reference_features(
-            None if ref is None else ImageFeatures(ref["image"], tuple(ref["windows"]), ref["patches"])
-        )
+        saved = state.prompts or {}
+        saved = {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in saved.items()}
+        if saved != self._prompt_record(state.category):
+            self.set_class_name(state.category)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
 
+from winclip_lit.deploy.export import export_onnx, export_openvino
 from winclip_lit.deploy.sidecar import attach_thresholds
 from winclip_lit.engine.build import build_datamodule
 from winclip_lit.engine.category import category_setup
@@ -104,10 +105,8 @@ def export(cfg: DictConfig, run: RunContext) -> list[Path]:
         module.prepare(setup)
         module.apply_setup()
         target = run.output_dir / f"{setup.name.replace('/', '_')}{FORMATS[file_format]}"
-        if file_format == "onnx":
-            path = model.export_onnx(target, opset=opset, int8=int8)
-        else:
-            path = model.export_openvino(target, opset=opset, int8=int8)
+        write = export_onnx if file_format == "onnx" else export_openvino
+        path = write(model, target, opset=opset, int8=int8)
         if checkpoint is not None and checkpoint.thresholds.get(setup.name):
             attach_thresholds(path, checkpoint.thresholds[setup.name])
         shots = 0 if model.reference is None else len(model.reference)

@@ -4,8 +4,16 @@ The graph takes preprocessed images ``images`` (B, 3, S, S), B dynamic, and retu
 and ``anomaly_maps`` (B, S, S). It is the model's own code traced once: the image tower with all windows of
 a scale gathered in one indexing operation and run as one batch (``WindowEncoder.forward(chunked=False)``),
 then :meth:`WinCLIP.score` (two-class text scoring, harmonic aggregation, few-shot association). The
-category's text embeddings and the reference memory are constants of the graph. A JSON sidecar
-(:mod:`winclip_lit.deploy.sidecar`) records what the graph computes and how to prepare its images.
+category's text embeddings and the reference memory (the model's buffers) are constants of the graph. A JSON
+sidecar (:mod:`winclip_lit.deploy.sidecar`) records what the graph computes and how to prepare its images.
+
+Free functions over a model, as ``timm.utils.onnx_export`` and ``open_clip.trace_model`` are: the model
+package knows nothing of deployment.
+
+Examples:
+    >>> from winclip_lit.deploy import export_onnx          # doctest: +SKIP
+    >>> model.set_class_name("screw")                       # doctest: +SKIP
+    >>> export_onnx(model, "screw.onnx")                    # doctest: +SKIP
 
 ONNX export uses ``torch.onnx.export(dynamo=True)`` (needs the ``export`` extra: onnx, onnxscript);
 OpenVINO IR is converted from that ONNX graph (openvino). int8 variants: :mod:`winclip_lit.deploy.quantize`.
@@ -21,7 +29,14 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from winclip_lit.deploy.convert import onnx_to_openvino
 from winclip_lit.deploy.errors import EXTRA_HINT
+from winclip_lit.deploy.quantize import (
+    ONNXRUNTIME_DYNAMIC,
+    OPENVINO_WEIGHTS,
+    compress_weights,
+    quantize_onnxruntime,
+)
 from winclip_lit.deploy.sidecar import (
     DEFAULT_OPSET,
     INPUT_NAME,
@@ -78,7 +93,7 @@ def _check(model: WinCLIP, path: Path, file_format: str) -> None:
         raise ExportError(
             f"exporting needs torch >= 2.6 (the dynamo ONNX exporter), found {torch.__version__}"
         )
-    if model.text_embeddings.numel() == 0:
+    if model.category is None:
         raise ExportError(
             "call model.set_class_name(category) (and set_reference_images for WinCLIP+) before exporting: "
             "the graph holds that category's text embeddings"
@@ -187,14 +202,10 @@ def export_onnx(model: WinCLIP, path: str | Path, opset: int | None = None, int8
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         graph = trace_onnx(model, Path(tmp) / "graph.onnx", opset)
         if int8:
-            from winclip_lit.deploy.quantize import quantize_onnxruntime
-
             graph = Path(tmp) / "int8.onnx"
             quantize_onnxruntime(Path(tmp) / "graph.onnx", graph, ENCODER_SCOPE)
         opset = graph_opset(graph)  # what the file really declares, for the sidecar
         graph.replace(path)
-    from winclip_lit.deploy.quantize import ONNXRUNTIME_DYNAMIC
-
     write_sidecar(path, export_info(model, "onnx", ONNXRUNTIME_DYNAMIC if int8 else None, opset))
     return path
 
@@ -212,9 +223,6 @@ def export_openvino(model: WinCLIP, path: str | Path, opset: int | None = None, 
         ``path``.
     """
     path, opset = _prepare(model, path, opset, "openvino", "openvino")
-    from winclip_lit.deploy.convert import onnx_to_openvino
-    from winclip_lit.deploy.quantize import OPENVINO_WEIGHTS, compress_weights
-
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         graph = trace_onnx(model, Path(tmp) / "graph.onnx", opset)
         if int8:
