@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import BACKBONES, MODEL_NAMES, ROOT, folder_overrides, make_folder_dataset, run_cli  # noqa: E402
+from common import BACKBONES, MODEL_NAMES, ROOT, folder_overrides, make_folder_dataset, run_cli
 
 LABELS = {"tiny": "tiny (winclip-tiny-vit)", "full": "ViT-B-16-plus-240"}
 

@@ -28,21 +28,21 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import cpu_name, make_category  # noqa: E402
+from common import cpu_name, make_category
 
-from winclip_lit import TINY_MODEL_NAME, WinCLIP  # noqa: E402
-from winclip_lit.data import MVTecDataModule  # noqa: E402
-from winclip_lit.deploy.convert import onnx_to_openvino  # noqa: E402
-from winclip_lit.deploy.export import DEFAULT_OPSET, ENCODER_SCOPE, export_info, trace_onnx  # noqa: E402
-from winclip_lit.deploy.quantize import (  # noqa: E402
+from winclip_lit import TINY_MODEL_NAME, WinCLIP
+from winclip_lit.data import MVTecDataModule
+from winclip_lit.deploy.convert import onnx_to_openvino
+from winclip_lit.deploy.export import DEFAULT_OPSET, ENCODER_SCOPE, export_info, trace_onnx
+from winclip_lit.deploy.quantize import (
     ONNXRUNTIME_DYNAMIC,
     OPENVINO_WEIGHTS,
     compress_weights,
     quantize_onnxruntime,
 )
-from winclip_lit.deploy.runtime import ExportedModel  # noqa: E402
-from winclip_lit.deploy.sidecar import write_sidecar  # noqa: E402
-from winclip_lit.metrics import AnomalyMetrics  # noqa: E402
+from winclip_lit.deploy.runtime import ExportedModel
+from winclip_lit.deploy.sidecar import write_sidecar
+from winclip_lit.metrics import AnomalyMetrics
 
 EAGER_AGAIN = "PyTorch eager, fp32 (again, last)"
 """PyTorch runs first and last: on a shared machine the two bracket the load drift; speed-ups are relative

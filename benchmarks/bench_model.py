@@ -17,11 +17,11 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from flops import matmul_rate, winclip_image_flops  # noqa: E402
+from flops import matmul_rate, winclip_image_flops
 
-from winclip_lit import TINY_MODEL_NAME, WinCLIP  # noqa: E402
-from winclip_lit.model.options import PRECISIONS  # noqa: E402
-from winclip_lit.model.winclip import autocast_dtype  # noqa: E402
+from winclip_lit import TINY_MODEL_NAME, WinCLIP
+from winclip_lit.model.options import PRECISIONS
+from winclip_lit.model.winclip import autocast_dtype
 
 
 def timed(fn, device: str, repeats: int) -> float:

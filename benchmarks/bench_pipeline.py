@@ -24,11 +24,11 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import make_category  # noqa: E402
+from common import make_category
 
-from winclip_lit import TINY_MODEL_NAME, WinCLIP  # noqa: E402
-from winclip_lit.data import MVTecDataModule  # noqa: E402
-from winclip_lit.metrics import AnomalyMetrics  # noqa: E402
+from winclip_lit import TINY_MODEL_NAME, WinCLIP
+from winclip_lit.data import MVTecDataModule
+from winclip_lit.metrics import AnomalyMetrics
 
 
 def main() -> None:

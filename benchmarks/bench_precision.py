@@ -26,11 +26,11 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import cpu_name, make_category  # noqa: E402
+from common import cpu_name, make_category
 
-from winclip_lit import TINY_MODEL_NAME, WinCLIP  # noqa: E402
-from winclip_lit.data import MVTecDataModule  # noqa: E402
-from winclip_lit.metrics import AnomalyMetrics  # noqa: E402
+from winclip_lit import TINY_MODEL_NAME, WinCLIP
+from winclip_lit.data import MVTecDataModule
+from winclip_lit.metrics import AnomalyMetrics
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16", "amx_tile")
 

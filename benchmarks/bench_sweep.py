@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import BACKBONES, dataset_overrides, make_category, run_cli  # noqa: E402
+from common import BACKBONES, dataset_overrides, make_category, run_cli
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ def main() -> None:
     spawned, job = float(sys.argv[1]), json.loads(sys.argv[2])
     import hydra  # noqa: F401  (evaluate.py's own imports, then the task module it loads)
 
-    import winclip_lit.cli  # noqa: F401
+    import winclip_lit.cli
     import winclip_lit.tasks.evaluate  # noqa: F401
 
     times = {"imports": time.time() - spawned}
