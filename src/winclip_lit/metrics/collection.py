@@ -16,7 +16,8 @@ from winclip_lit.metrics.aupro import AUPRO
 from winclip_lit.metrics.binned import histograms
 from winclip_lit.metrics.classification import AUROC, AveragePrecision, F1Max, TNRAtFNR, TPRAtFPR
 from winclip_lit.metrics.curves import Curve, all_curves
-from winclip_lit.metrics.operating_points import OPERATING_POINTS, operating_points
+from winclip_lit.metrics.keys import HEADLINE_KEYS, MAD_KEY, OPERATING_POINTS
+from winclip_lit.metrics.operating_points import operating_points
 from winclip_lit.metrics.ranking import (
     RankCurve,
     aupro,
@@ -28,25 +29,6 @@ from winclip_lit.metrics.ranking import (
 from winclip_lit.metrics.split import split_by_class
 from winclip_lit.metrics.validation import check_fpr_limit, check_max_exact_gb, check_mode, check_pair
 
-HEADLINE_KEYS = (
-    "image_auroc",
-    "image_ap",
-    "image_f1max",
-    "pixel_auroc",
-    "pixel_ap",
-    "pixel_f1max",
-    "pixel_aupro",
-)
-"""The seven headline metrics of the anomaly detection literature (and of ADer's ranking)."""
-
-OPERATOR_KEYS = tuple(OPERATING_POINTS)
-"""Threshold-free operating points on the image scores: TPR at FPR <= 1 %, 5 %; TNR at FNR <= 1 %, 5 %."""
-
-MAD_KEY = "mad"
-"""ADer's mAD: the mean of the seven :data:`HEADLINE_KEYS` (only with the pixel metrics)."""
-
-METRIC_KEYS = (*HEADLINE_KEYS, *OPERATOR_KEYS, MAD_KEY)
-"""Every key :meth:`AnomalyMetrics.compute` returns, in table order."""
 # Per-sample pixel states of the binned mode and their dtypes.
 _PIXEL_HISTS = {
     "neg_hist": torch.int32,

@@ -12,15 +12,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from winclip_lit.metrics.keys import OPERATING_POINTS
 from winclip_lit.metrics.ranking import RankCurve, undefined
-
-OPERATING_POINTS = {
-    "image_tpr_fpr1": ("tpr", 0.01),
-    "image_tpr_fpr5": ("tpr", 0.05),
-    "image_tnr_fnr1": ("tnr", 0.01),
-    "image_tnr_fnr5": ("tnr", 0.05),
-}
-"""Result key -> (which rate is maximised, the limit on the other one), all on the image scores."""
 
 
 def allowed_errors(total: int, rate: float) -> int:

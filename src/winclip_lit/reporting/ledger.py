@@ -10,22 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from winclip_lit.config.keys import LOCATION_KEYS, SEED_KEY, flatten, setting_of
+from winclip_lit.metrics.keys import HEADLINE_KEYS, MAD_KEY, OPERATOR_KEYS
 from winclip_lit.reporting.tables import write_csv
 
-LEDGER_METRICS = (
-    "image_auroc",
-    "image_ap",
-    "image_f1max",
-    "pixel_auroc",
-    "pixel_ap",
-    "pixel_f1max",
-    "pixel_aupro",
-    "mad",
-    "image_tpr_fpr1",
-    "image_tpr_fpr5",
-    "image_tnr_fnr1",
-    "image_tnr_fnr5",
-)
+LEDGER_METRICS = (*HEADLINE_KEYS, MAD_KEY, *OPERATOR_KEYS)
 """ADer's order (mAU-ROC_I, mAP_I, m-F1max_I, mAU-ROC_P, mAP_P, m-F1max_P, mAU-PRO_P, mAD), then our
 threshold-free operating points."""
 
