@@ -16,9 +16,10 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from winclip_lit.config.errors import ConfigError
+from winclip_lit.config.keys import override_key
 from winclip_lit.data.unlabeled import PredictImages
 from winclip_lit.engine.category import category_setup
-from winclip_lit.engine.checkpoint import Checkpoint, explicit_keys
+from winclip_lit.engine.checkpoint import Checkpoint
 from winclip_lit.engine.context import RunContext, console, process_rank
 from winclip_lit.engine.data import prepare_dataset
 from winclip_lit.engine.session import start_session
@@ -52,7 +53,8 @@ def check_split(dataset: DictConfig, split: str) -> None:
 
 def submission_categories(cfg: DictConfig, checkpoint: Checkpoint | None, overrides: list[str]) -> Any:
     """The checkpoint's categories, unless ``dataset.categories`` is given (or there is no checkpoint)."""
-    if checkpoint is None or explicit_keys(overrides)("dataset.categories"):
+    given = any(override_key(o) == "dataset.categories" for o in overrides if "=" in o)
+    if checkpoint is None or given:
         return cfg.dataset.categories
     return list(checkpoint.states)
 
