@@ -63,7 +63,9 @@ def test_tiff_and_png_of_one_image(tmp_path: Path) -> None:
 def test_split_with_input_dir_or_an_exported_backend_is_refused() -> None:
     with pytest.raises(ConfigError, match=r"^predict.split=test_private and predict.input_dir=/x both"):
         validate(make_config("predict.split=test_private", "predict.input_dir=/x"), model=False)
-    with pytest.raises(ConfigError, match=r"^predict.split=test_private writes .* predict.backend=torch only"):
+    with pytest.raises(
+        ConfigError, match=r"^predict.split=test_private writes .* predict.backend=torch only"
+    ):
         validate(make_config("predict.split=test_private", "predict.backend=onnxruntime"), model=False)
     validate(make_config("predict.split=test_private"), model=False)
 
