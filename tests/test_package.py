@@ -59,7 +59,16 @@ def test_wheel_without_extras_evaluates_from_another_directory(tmp_path: Path) -
     runtime = [
         line for line in metadata.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line
     ]
-    for package in ("torch", "open_clip_torch", "lightning", "hydra-core", "wandb", "matplotlib", "pyyaml"):
+    for package in (
+        "torch",
+        "open_clip_torch",
+        "lightning",
+        "hydra-core",
+        "wandb",
+        "matplotlib",
+        "pyyaml",
+        "tifffile",
+    ):
         assert any(package in line for line in runtime), package
     site = tmp_path / "site"
     subprocess.run(

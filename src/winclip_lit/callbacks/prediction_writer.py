@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,8 @@ class PredictionWriter(BasePredictionWriter):
         overlay_names: The unique overlay name of each image (same order).
         threshold: Image threshold of the ``anomalous`` column.
         pixel_threshold: Threshold of the overlay outlines and ``masks/`` (default ``threshold``).
+        also: Called with each scored image's path and (H, W) map on the rank that scored it, for more
+            files per image (e.g. :func:`~winclip_lit.reporting.submission.write_submission_image`).
     """
 
     def __init__(
@@ -30,10 +32,11 @@ class PredictionWriter(BasePredictionWriter):
         overlay_names: Sequence[str],
         threshold: float,
         pixel_threshold: float | None = None,
+        also: Callable[[Path, Any], Any] | None = None,
     ):
         super().__init__(write_interval="batch_and_epoch")
         self.output_dir, self.files, self.names, self.threshold = output_dir, files, overlay_names, threshold
-        self.pixel_threshold = pixel_threshold
+        self.pixel_threshold, self.also = pixel_threshold, also
         self._mine: list[tuple[int, list[Any] | None, str]] = []
         self.rows: list[list[Any]] = []
         self.skipped: list[tuple[str, str]] = []
@@ -60,6 +63,8 @@ class PredictionWriter(BasePredictionWriter):
                 self.threshold,
                 self.pixel_threshold,
             )
+            if self.also is not None:
+                self.also(self.files[index], anomaly_map)
             self._mine.append((index, row, ""))
 
     def write_on_epoch_end(self, trainer: Any, pl_module: Any, predictions: Any, batch_indices: Any) -> None:

@@ -83,6 +83,7 @@ RUN_KEY_ROLES: dict[str, str] = {
     "predict.threshold": SCORE,  # which images predict flags
     "predict.backend": RUNTIME,  # the same graph in another runtime
     "predict.model": MODEL,
+    "predict.split": DATA,  # the dataset split scored into a benchmark submission
     "export.format": RUNTIME,
     "export.int8": FEATURE,  # int8 weights of the image tower
     "export.opset": RUNTIME,

@@ -105,13 +105,14 @@ class CacheConfig:
 
 @dataclass
 class PredictConfig:
-    """predict: score a folder of unlabeled images."""
+    """predict: score a folder of unlabeled images, or a dataset split into a benchmark submission."""
 
     input_dir: Optional[str] = None  # noqa: UP045
     category: Optional[str] = None  # noqa: UP045
     threshold: Optional[float] = None  # noqa: UP045
     backend: str = "torch"
     model: Optional[str] = None  # noqa: UP045
+    split: Optional[str] = None  # noqa: UP045
 
 
 @dataclass

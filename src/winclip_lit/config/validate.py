@@ -42,6 +42,10 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
         lambda v: v in ("torch", "onnxruntime", "openvino"),
         "one of torch, onnxruntime, openvino",
     ),
+    "predict.split": (
+        lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
+        "a split name of the dataset (e.g. test_private with dataset=mvtec_ad2), or null for predict.input_dir",
+    ),
     "export.format": (lambda v: v in ("onnx", "openvino"), "one of onnx, openvino"),
     "export.opset": (
         lambda v: v is None or v in OPSETS,
@@ -109,6 +113,22 @@ def check_calibration(threshold: DictConfig | None) -> None:
     conformal_rank(int(threshold.num_calibration), float(threshold.alpha))
 
 
+def check_predict_split(predict: DictConfig | None) -> None:
+    """Refuse ``predict.split`` together with ``predict.input_dir`` or an exported backend (one source each)."""
+    if predict is None or predict.get("split") is None:
+        return
+    if predict.get("input_dir"):
+        raise ConfigError(
+            f"predict.split={predict.split} and predict.input_dir={predict.input_dir} both choose the images; "
+            "give one of them"
+        )
+    if predict.get("backend", "torch") != "torch":
+        raise ConfigError(
+            f"predict.split={predict.split} writes a submission with predict.backend=torch only; "
+            f"drop predict.backend={predict.backend}"
+        )
+
+
 def validate(cfg: DictConfig, model: bool = True) -> WinCLIPOptions | None:
     """Check every value of a composed run config; raise :class:`ConfigError` with one line on the first bad one.
 
@@ -126,6 +146,7 @@ def validate(cfg: DictConfig, model: bool = True) -> WinCLIPOptions | None:
         if not ok(value):
             raise ConfigError(f"{key}={value}: {allowed}")
     check_calibration(cfg.get("threshold"))
+    check_predict_split(cfg.get("predict"))
     if not model:
         return None
     options = check_options(cfg)

@@ -9,6 +9,7 @@ lists them for ``predict``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from winclip_lit.data.errors import DatasetError
 from winclip_lit.data.io import list_images
@@ -36,6 +37,9 @@ class MVTecAD2DataModule(MVTecLayoutDataModule):
         "can/, fabric/, ..."
     )
     reextract_hint = "re-extract it"
+    submission_splits: ClassVar[tuple[str, ...]] = (*MVTEC_AD2_PRIVATE_SPLITS, "test_public")
+    """Splits that ``predict predict.split=...`` writes in the benchmark's submission layout
+    (``test_public`` for a local dry run)."""
 
     def unlabeled_files(self, category: str, split: str = "test_private") -> list[Path]:
         """The images of an unlabeled split (``test_private`` or ``test_private_mixed``), sorted."""
@@ -45,3 +49,9 @@ class MVTecAD2DataModule(MVTecLayoutDataModule):
                 f"{', '.join(MVTEC_AD2_PRIVATE_SPLITS)}"
             )
         return list_images(self.root / self._validate(category) / split, f"MVTec AD 2 {category} {split}")
+
+    def submission_files(self, category: str, split: str) -> list[Path]:
+        """The images of a split in :attr:`submission_splits`, sorted (``test_public``: its test images)."""
+        if split == self.test_dir:
+            return sorted(record.image for record in self.test_records(self._validate(category)))
+        return self.unlabeled_files(category, split)

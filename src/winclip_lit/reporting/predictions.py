@@ -170,12 +170,27 @@ def finish_prediction(
         f"{len(rows)} images scored {scored_by}: {flagged} at or above threshold {threshold.image:.6g} "
         f"(pixel threshold {threshold.pixel:.6g}; {threshold.source}) -> {scores_file}"
     )
-    if skipped:
-        for path, reason in skipped:
-            say(f"skipped {path}: {reason}")
-        listing = write_text(output_dir / "skipped.txt", "".join(f"{p}\n" for p, _ in skipped))
-        raise PartialResultError(
-            f"{len(skipped)} unreadable image(s) skipped (listed in {listing}); scores.csv holds the "
-            f"other {len(rows)}"
-        )
+    report_skipped(output_dir, skipped, f"scores.csv holds the other {len(rows)}", say)
     return scores_file
+
+
+def report_skipped(
+    output_dir: Path, skipped: Sequence[tuple[str, str]], kept: str, say: Callable[[str], Any]
+) -> None:
+    """Name each skipped image, list them in ``skipped.txt`` and raise; nothing when none was skipped.
+
+    Args:
+        output_dir: The run folder.
+        skipped: ``(path, reason)`` of each unreadable image, in listing order.
+        kept: What holds the others' results, for the error line (``scores.csv holds the other 12``).
+        say: Prints one line.
+
+    Raises:
+        PartialResultError: Some images were skipped.
+    """
+    if not skipped:
+        return
+    for path, reason in skipped:
+        say(f"skipped {path}: {reason}")
+    listing = write_text(output_dir / "skipped.txt", "".join(f"{p}\n" for p, _ in skipped))
+    raise PartialResultError(f"{len(skipped)} unreadable image(s) skipped (listed in {listing}); {kept}")

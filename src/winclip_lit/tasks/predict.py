@@ -8,15 +8,11 @@ backends (:mod:`winclip_lit.reporting.predictions`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import torch
 from omegaconf import DictConfig
-from torch.utils.data import Dataset
 
 from winclip_lit.config.errors import ConfigError
-from winclip_lit.data.errors import DatasetError
-from winclip_lit.data.io import load_image
+from winclip_lit.data.unlabeled import PredictImages
 from winclip_lit.engine.category import category_setup
 from winclip_lit.engine.checkpoint import Checkpoint
 from winclip_lit.engine.context import RunContext, console, process_rank
@@ -30,24 +26,6 @@ from winclip_lit.reporting.predictions import (
 )
 
 DEFAULT_CATEGORY = "object"
-
-
-class PredictImages(Dataset):
-    """Images to score; an unreadable file gives an item with ``ok=False`` instead of stopping the run."""
-
-    def __init__(self, files: list[Path], transform: Any, image_size: int) -> None:
-        self.files, self.transform, self.image_size = files, transform, image_size
-
-    def __len__(self) -> int:
-        return len(self.files)
-
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        path = self.files[index]
-        try:
-            image, ok, reason = self.transform(load_image(path)), True, ""
-        except DatasetError as error:
-            image, ok, reason = torch.zeros(3, self.image_size, self.image_size), False, str(error)
-        return {"image": image, "image_path": str(path), "index": index, "ok": ok, "reason": reason}
 
 
 def predict_category(category: str | None, shots: int, checkpoint: Checkpoint | None) -> str:
@@ -115,6 +93,13 @@ def predict(cfg: DictConfig, run: RunContext) -> Path | None:
         from winclip_lit.tasks.predict_exported import predict_exported
 
         return predict_exported(cfg, run)
+    if cfg.predict.get("split") is not None:
+        from winclip_lit.tasks.predict_submission import run_submission
+
+        return launch(run_submission, cfg, run)
     if not cfg.predict.input_dir:
-        raise ConfigError("predict.input_dir is not set; pass predict.input_dir=/path/to/images")
+        raise ConfigError(
+            "predict.input_dir is not set; pass predict.input_dir=/path/to/images "
+            "(or predict.split=test_private with dataset=mvtec_ad2 for a benchmark submission)"
+        )
     return launch(run_prediction, cfg, run)
