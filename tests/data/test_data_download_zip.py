@@ -108,7 +108,7 @@ def test_every_dataset_config_has_exactly_one_source() -> None:
     """`dataset.download=true` reads the table; the entries without a URL say where to get the data."""
     conf = Path(__file__).resolve().parents[2] / "src" / "winclip_lit" / "conf" / "dataset"
     names = [yaml.safe_load(path.read_text())["name"] for path in sorted(conf.glob("*.yaml"))]
-    assert len(names) == 13 and sorted(names) == sorted(set(names)) == sorted(DATASET_SOURCES)
+    assert len(names) == 22 and sorted(names) == sorted(set(names)) == sorted(DATASET_SOURCES)
     fetchable = {name for name, source in DATASET_SOURCES.items() if source.url is not None}
     assert fetchable == {"mvtec", "visa", "btad", "ksdd", "ksdd2"}
     assert "github.com/stepanje/MPDD" in DATASET_SOURCES["mpdd"].where
@@ -118,7 +118,7 @@ def test_every_dataset_config_has_exactly_one_source() -> None:
     ("name", "message"),
     [
         ("mpdd", "MPDD has no download URL; download MPDD by hand from"),
-        ("nope", "unknown dataset 'nope'; choose one of btad, dagm"),
+        ("nope", "unknown dataset 'nope'; choose one of br35h, brainmri, btad"),
     ],
 )
 def test_manual_and_unknown_datasets_are_refused(tmp_path, name, message) -> None:
@@ -130,7 +130,8 @@ def test_manual_and_unknown_datasets_are_refused(tmp_path, name, message) -> Non
 def test_dataset_download_true_fetches_the_table_entry(tmp_path, monkeypatch) -> None:
     """The run's `dataset.download=true` path downloads through the table (here pointed at a local zip)."""
     from omegaconf import OmegaConf
-    from winclip_lit.run.datasets import prepare_dataset
+
+    from winclip_lit.engine.data import prepare_dataset
 
     make_ksdd2(tmp_path / "src", size=(8, 4))
     archive = tmp_path / "KolektorSDD2.zip"

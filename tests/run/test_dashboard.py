@@ -25,7 +25,15 @@ def test_panels_read_their_arguments_from_the_dashboard_node(tmp_path: Path) -> 
     dashboard = build_dashboard(cfg, RunContext(tmp_path, "evaluate"), [])
     (samples,) = [p for p in dashboard.panels if isinstance(p, SamplesPanel)]
     (curves,) = [p for p in dashboard.panels if isinstance(p, CurvesPanel)]
-    assert (samples.num_images, samples.threshold, curves.max_points) == (3, 0.5, 50)
+    # threshold null: the category's calibrated pixel threshold, else 0.5 (docs/thresholds.md)
+    assert (samples.num_images, samples.threshold, curves.max_points) == (3, None, 50)
+    custom = make_config("dashboard.panels.samples.threshold=0.3", "logger=none")
+    (chosen,) = [
+        p
+        for p in build_dashboard(custom, RunContext(tmp_path, "evaluate"), []).panels
+        if isinstance(p, SamplesPanel)
+    ]
+    assert chosen.threshold == 0.3
     names = [type(p).__name__ for p in dashboard.callbacks]
     assert names == [
         "CurvesPanel",

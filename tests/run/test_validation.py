@@ -88,9 +88,13 @@ def test_conformal_threshold_needs_enough_calibration_images_for_its_alpha() -> 
 
 
 def test_predict_threshold_is_unchanged_by_the_threshold_group() -> None:
+    """predict.threshold: null = the checkpoint's calibrated thresholds, else 0.5; the group never sets it."""
+    from winclip_lit.reporting.predictions import choose_thresholds
+
     cfg = make_config()
-    assert cfg.threshold.method == "none" and cfg.predict.threshold == 0.5
-    assert make_config("threshold=fixed", "threshold.value=0.7").predict.threshold == 0.5
+    assert cfg.threshold.method == "none" and cfg.predict.threshold is None
+    assert make_config("threshold=fixed", "threshold.value=0.7").predict.threshold is None
+    assert choose_thresholds(None, None, "no checkpoint").image == 0.5
 
 
 @pytest.mark.slow

@@ -295,6 +295,30 @@ DATASET_SOURCES: dict[str, DatasetSource] = {
         "write meta.json with your dataset's generator script (APRIL-GAN/AnomalyCLIP convention)",
     ),
     "realiad": DatasetSource("Real-IAD", f"download Real-IAD by hand from {REALIAD_SOURCE}"),
+    # The medical sets of the zero-shot table, read as meta.json folders (docs/data.md "Medical sets"); each
+    # is distributed by its authors under its own terms, and converted with AnomalyCLIP's / AdaCLIP's scripts.
+    **{
+        name: DatasetSource(
+            title,
+            f"download {title} by hand ({origin}) and write its meta.json with the "
+            "AnomalyCLIP/AdaCLIP generator script",
+        )
+        for name, title, origin in (
+            ("headct", "HeadCT", "Kaggle 'Head CT - hemorrhage'"),
+            ("brainmri", "BrainMRI", "Kaggle 'Brain MRI Images for Brain Tumor Detection'"),
+            ("br35h", "Br35H", "Kaggle 'Br35H :: Brain Tumor Detection 2020'"),
+            ("isic", "ISIC", "ISIC 2016 challenge, lesion segmentation part"),
+            (
+                "colondb",
+                "CVC-ColonDB",
+                "Bernal et al. 2012, as shared with the polyp segmentation benchmarks",
+            ),
+            ("clinicdb", "CVC-ClinicDB", "Bernal et al. 2015, the CVC-ClinicDB polyp set"),
+            ("kvasir", "Kvasir", "Kvasir-SEG by Simula"),
+            ("endo", "Endo", "the endoscopy set of the AdaCLIP data preparation"),
+            ("tn3k", "TN3K", "Gong et al. 2021, thyroid nodule ultrasound"),
+        )
+    },
     "mvtec_ad2": DatasetSource(
         "MVTec AD 2", f"download MVTec AD 2 by hand from {MVTEC_AD2_SOURCE} (download form)"
     ),

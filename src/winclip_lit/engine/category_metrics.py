@@ -21,7 +21,7 @@ def metrics_for(
 ) -> AnomalyMetrics:
     """``current``, or new metrics when ``category``'s masks call for the other kind (pixel or not)."""
     pixel = datamodule.has_masks(category)
-    return current if current.pixel == pixel else build_metrics(cfg, pixel=pixel)
+    return current if current.pixel == pixel else build_metrics(cfg.metrics, pixel=pixel)
 
 
 def has_both_labels(datamodule: AnomalyDataModule, category: str) -> bool:
