@@ -22,7 +22,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 def test_panels_read_their_arguments_from_the_dashboard_node(tmp_path: Path) -> None:
     cfg = make_config("dashboard.num_images=3", "dashboard.max_curve_points=50", "logger=none")
-    dashboard = build_dashboard(cfg, RunContext(tmp_path, "evaluate"), [])
+    dashboard = build_dashboard(cfg.dashboard, RunContext(tmp_path, "evaluate"), [])
     (samples,) = [p for p in dashboard.panels if isinstance(p, SamplesPanel)]
     (curves,) = [p for p in dashboard.panels if isinstance(p, CurvesPanel)]
     # threshold null: the category's calibrated pixel threshold, else 0.5 (docs/thresholds.md)
@@ -30,7 +30,7 @@ def test_panels_read_their_arguments_from_the_dashboard_node(tmp_path: Path) -> 
     custom = make_config("dashboard.panels.samples.threshold=0.3", "logger=none")
     (chosen,) = [
         p
-        for p in build_dashboard(custom, RunContext(tmp_path, "evaluate"), []).panels
+        for p in build_dashboard(custom.dashboard, RunContext(tmp_path, "evaluate"), []).panels
         if isinstance(p, SamplesPanel)
     ]
     assert chosen.threshold == 0.3
@@ -44,7 +44,9 @@ def test_panels_read_their_arguments_from_the_dashboard_node(tmp_path: Path) -> 
         "ConfigPanel",
         "HParamsPanel",
     ]
-    off = build_dashboard(make_config("dashboard.panels.samples=null"), RunContext(tmp_path, "evaluate"), [])
+    off = build_dashboard(
+        make_config("dashboard.panels.samples=null").dashboard, RunContext(tmp_path, "evaluate"), []
+    )
     assert not [p for p in off.panels if isinstance(p, SamplesPanel)]
 
 
@@ -61,7 +63,7 @@ def test_panels_read_their_arguments_from_the_dashboard_node(tmp_path: Path) -> 
 )
 def test_a_bad_panel_config_is_one_line(tmp_path: Path, override: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        build_dashboard(make_config(override), RunContext(tmp_path, "evaluate"), [])
+        build_dashboard(make_config(override).dashboard, RunContext(tmp_path, "evaluate"), [])
 
 
 @pytest.mark.slow

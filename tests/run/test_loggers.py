@@ -37,7 +37,7 @@ def test_wandb_offline_run_is_grouped_named_and_marked_failed(
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
     run = RunContext(tmp_path, "evaluate", group="evaluate-sweep", name="shot=1")
-    loggers = build_loggers(make_config("logger=wandb"), run)
+    loggers = build_loggers(make_config("logger=wandb").logger, run)
     assert [type(logger).__name__ for logger in loggers] == ["WandbLogger"]
     with pytest.raises(RuntimeError, match="job failed"), logging_session(loggers):
         wandb_run = loggers[0].experiment
@@ -53,8 +53,8 @@ def test_wandb_offline_run_is_grouped_named_and_marked_failed(
 
 def test_csv_tensorboard_mlflow_and_none(tmp_path: Path) -> None:
     run = RunContext(tmp_path, "evaluate", name="x")
-    assert build_loggers(make_config("logger=none"), run) == []
-    loggers = build_loggers(make_config("logger=[csv,tensorboard,mlflow]"), run)
+    assert build_loggers(make_config("logger=none").logger, run) == []
+    loggers = build_loggers(make_config("logger=[csv,tensorboard,mlflow]").logger, run)
     assert [type(logger).__name__ for logger in loggers] == ["CSVLogger", "TensorBoardLogger", "MLFlowLogger"]
     with logging_session(loggers):
         log_mean(loggers, {"image_auroc": 0.5})
@@ -69,7 +69,7 @@ def test_a_logger_yaml_without_target_is_one_line(tmp_path: Path) -> None:
     cfg = make_config()
     cfg.logger = {"mine": {"project": "x"}}
     with pytest.raises(ConfigError, match=r"^logger.mine has no _target_"):
-        build_loggers(cfg, RunContext(tmp_path, "evaluate"))
+        build_loggers(cfg.logger, RunContext(tmp_path, "evaluate"))
 
 
 @pytest.mark.slow
@@ -123,7 +123,7 @@ def test_results_artifact_holds_the_metrics_files(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("WANDB_SILENT", "true")
     for name in ("metrics.json", "metrics.md"):
         write_text(tmp_path / name, name)
-    loggers = build_loggers(make_config("logger=wandb"), RunContext(tmp_path, "evaluate", name="x"))
+    loggers = build_loggers(make_config("logger=wandb").logger, RunContext(tmp_path, "evaluate", name="x"))
     with logging_session(loggers):
         files = [tmp_path / "metrics.json", tmp_path / "metrics.md", tmp_path / "metrics.csv"]  # csv missing
         (artifact,) = log_artifacts(loggers, "metrics-x", "results", files)
@@ -140,7 +140,7 @@ def test_trainer_test_returns_the_category_metrics(tmp_path: Path, mvtec_args: l
     cfg = make_config(*mvtec_args, "shot=1")
     model = build_model(cfg)
     datamodule = build_datamodule(cfg, model)
-    loggers = build_loggers(make_config("logger=csv"), RunContext(tmp_path, "evaluate"))
+    loggers = build_loggers(make_config("logger=csv").logger, RunContext(tmp_path, "evaluate"))
     trainer = build_trainer(cfg.trainer, loggers=loggers)
     module = WinCLIPModule(model, build_metrics(cfg.metrics, pixel=True))
     datamodule.select("bottle")

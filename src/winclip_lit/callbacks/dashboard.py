@@ -78,8 +78,7 @@ def build_panels(node: DictConfig) -> list[Any]:
     return panels
 
 
-def build_dashboard(cfg: DictConfig, run: RunContext, loggers: Sequence[Any]) -> Dashboard:
-    """The dashboard of ``cfg.dashboard`` showing in ``loggers`` (and ``figures/`` when enabled)."""
-    node = cfg.dashboard
+def build_dashboard(node: DictConfig, run: RunContext, loggers: Sequence[Any]) -> Dashboard:
+    """The dashboard of the ``dashboard`` node showing in ``loggers`` (and ``figures/`` when enabled)."""
     views = views_of(loggers, run.output_dir if node.figures else None) if process_rank() == 0 else []
     return Dashboard(build_panels(node), views)

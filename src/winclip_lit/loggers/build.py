@@ -104,11 +104,11 @@ def _accepts(target: Any, name: str) -> bool:
     return name in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
-def build_loggers(cfg: DictConfig, run: RunContext) -> list[Any]:
-    """Instantiate every logger of ``cfg.logger`` (a mapping name -> ``_target_`` config; empty: none)."""
+def build_loggers(specs: DictConfig | None, run: RunContext) -> list[Any]:
+    """Instantiate every logger of the ``logger`` node (a mapping name -> ``_target_`` config; empty: none)."""
     from hydra.utils import get_method, instantiate
 
-    specs = cfg.get("logger") or {}
+    specs = specs or {}
     loggers = []
     for name, spec in specs.items():
         if not OmegaConf.is_dict(spec) or "_target_" not in spec:

@@ -124,8 +124,8 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
     references: dict[str, list[str]] = {}
     throughput: dict[str, float] = {}
     by_type: dict[str, dict[str, dict[str, float | None]]] = {}
-    loggers = build_loggers(cfg, run) if rank0 else []
-    dashboard = build_dashboard(cfg, run, loggers)
+    loggers = build_loggers(cfg.get("logger"), run) if rank0 else []
+    dashboard = build_dashboard(cfg.dashboard, run, loggers)
 
     def record(module: WinCLIPModule) -> None:
         """Rank 0, right after a category's test loop: its line in metrics.partial.jsonl, then the console."""
