@@ -56,16 +56,16 @@ def test_opset_out_of_range_is_refused_before_tracing(winclip, tmp_path, opset):
     """Before: opset=5 was accepted, the exporter wrote opset 18 and the sidecar said 5."""
     winclip.set_class_name("screw")
     with pytest.raises(ExportError, match=rf"^opset={opset} is out of range: .* from 18 to 25$"):
-        winclip.export_onnx(tmp_path / "model.onnx", opset=opset)
+        export_onnx(winclip, tmp_path / "model.onnx", opset=opset)
     assert not list(tmp_path.iterdir())
 
 
 def test_an_opset_the_exporter_did_not_write_is_refused(winclip, tmp_path, monkeypatch):
     """The exporter falls back to opset 18 silently when it cannot convert: no file, no wrong sidecar."""
-    import winclip_lit.model.export as export_module
+    import winclip_lit.deploy.export as export_module
 
     winclip.set_class_name("screw")
     monkeypatch.setattr(export_module, "graph_opset", lambda path: 18)  # as its silent fallback does
     with pytest.raises(ExportError, match=r"opset=21 was asked, but the exporter wrote an opset 18 graph"):
-        winclip.export_onnx(tmp_path / "model.onnx", opset=21)
+        export_onnx(winclip, tmp_path / "model.onnx", opset=21)
     assert not list(tmp_path.glob("model.onnx*"))
