@@ -67,7 +67,7 @@ class WinCLIPModule(L.LightningModule):
     Args:
         model: The pure-torch WinCLIP model (loaded once per process).
         metrics: The metric collection; updated in ``test_step``, computed (synchronised across ranks)
-            at the end of each category's test epoch. None for inference only (fit, predict).
+            at the end of each category's test epoch. None for inference only (train, predict).
         cache: Optional ``FeatureCache`` for per-image features, reused across runs.
         num_samples: Test images per category kept in ``samples`` for visualisation (those whose dataset
             index is in ``sample_indices``, or the first ones when it is empty).

@@ -44,7 +44,7 @@ class Checkpoint:
     """What train.py saves and evaluate.py / predict.py / export restore.
 
     Attributes:
-        config: The resolved config of the fit run.
+        config: The resolved config of the train run.
         states: Per category, ``WinCLIP.category_state.state_dict()``.
         references: Per category, the reference files (relative to the dataset root) it was built from.
         thresholds: Per category, the calibrated decision thresholds (``engine.calibration``), if any.
