@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import cpu_name, make_category
+from common import aurocs, cpu_name, make_category
 
 from winclip_lit import TINY_MODEL_NAME, WinCLIP
 from winclip_lit.data import MVTecDataModule
@@ -42,7 +42,6 @@ from winclip_lit.deploy.quantize import (
 )
 from winclip_lit.deploy.runtime import ExportedModel
 from winclip_lit.deploy.sidecar import write_sidecar
-from winclip_lit.metrics import AnomalyMetrics
 
 EAGER_AGAIN = "PyTorch eager, fp32 (again, last)"
 """PyTorch runs first and last: on a shared machine the two bracket the load drift; speed-ups are relative
@@ -114,24 +113,6 @@ def run_path(score, batches: list[dict], warm: np.ndarray) -> tuple[float, np.nd
         scores.append(np.asarray(image_scores))
         maps.append(np.asarray(anomaly_maps))
     return elapsed, np.concatenate(scores), np.concatenate(maps)
-
-
-def aurocs(batches: list[dict], scores: np.ndarray, maps: np.ndarray) -> tuple[float, float]:
-    """Image and pixel AUROC (exact) of one path's outputs."""
-    metrics = AnomalyMetrics(pixel=True)
-    start = 0
-    for batch in batches:
-        stop = start + len(batch["label"])
-        metrics.update(
-            torch.from_numpy(scores[start:stop]),
-            batch["label"],
-            torch.from_numpy(maps[start:stop]),
-            batch["mask"],
-            batch["index"],
-        )
-        start = stop
-    result = metrics.compute()
-    return float(result["image_auroc"]), float(result["pixel_auroc"])
 
 
 def main() -> None:

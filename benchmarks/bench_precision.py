@@ -26,11 +26,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import cpu_name, make_category
+from common import aurocs, cpu_name, make_category
 
 from winclip_lit import TINY_MODEL_NAME, WinCLIP
 from winclip_lit.data import MVTecDataModule
-from winclip_lit.metrics import AnomalyMetrics
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16", "amx_tile")
 
@@ -69,18 +68,6 @@ def run(model: WinCLIP, batches: list[dict], device: str) -> tuple[float, torch.
         scores.append(out.image_scores.float().cpu())
         maps.append(out.anomaly_maps.float().cpu())
     return elapsed / count, torch.cat(scores), torch.cat(maps)
-
-
-def aurocs(batches: list[dict], scores: torch.Tensor, maps: torch.Tensor) -> tuple[float, float]:
-    """Image and pixel AUROC (the project's exact metrics)."""
-    metrics = AnomalyMetrics(pixel=True)
-    start = 0
-    for batch in batches:
-        stop = start + len(batch["label"])
-        metrics.update(scores[start:stop], batch["label"], maps[start:stop], batch["mask"], batch["index"])
-        start = stop
-    result = metrics.compute()
-    return float(result["image_auroc"]), float(result["pixel_auroc"])
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from winclip_lit.data.synthetic import make_folder, make_mvtec
 
@@ -109,3 +110,23 @@ def dataset_overrides(root: Path, backbone: str, out: Path) -> list[str]:
         f"hydra.run.dir={out}/run",
         f"hydra.sweep.dir={out}/sweep",
     ]
+
+
+def aurocs(batches: list[dict], scores: Any, maps: Any) -> tuple[float, float]:
+    """Image and pixel AUROC (the project's exact metrics) of one path's outputs for ``batches``.
+
+    ``scores`` (N,) and ``maps`` (N, H, W) are tensors or numpy arrays, in the batches' order.
+    """
+    import torch
+
+    from winclip_lit.metrics import AnomalyMetrics
+
+    scores, maps = torch.as_tensor(scores), torch.as_tensor(maps)
+    metrics = AnomalyMetrics(pixel=True)
+    start = 0
+    for batch in batches:
+        stop = start + len(batch["label"])
+        metrics.update(scores[start:stop], batch["label"], maps[start:stop], batch["mask"], batch["index"])
+        start = stop
+    result = metrics.compute()
+    return float(result["image_auroc"]), float(result["pixel_auroc"])

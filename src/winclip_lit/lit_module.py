@@ -1,4 +1,4 @@
-"""LightningModule around the pure-torch WinCLIP model (arXiv 2303.14814): per-category setup, test and
+"""LightningModule around the pure-torch WinCLIP model (arXiv 2303.14814): per-category inputs, test and
 predict steps, metric updates and logging through Lightning's loggers."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from winclip_lit.samples import ImageResult
 
 
 @dataclass
-class CategorySetup:
+class CategoryInputs:
     """What the model needs for one category, applied on the module's device before testing.
 
     Attributes:
@@ -61,7 +61,7 @@ class WinCLIPModule(L.LightningModule):
     Precision is the model's (``precision`` option: autocast of the image tower); scores and maps are
     cast to fp32 before the metrics.
 
-    Call ``prepare(CategorySetup(...))`` then ``trainer.test(module, datamodule)`` per category; the
+    Call ``prepare(CategoryInputs(...))`` then ``trainer.test(module, datamodule)`` per category; the
     category's metrics are in ``results`` afterwards, its test-loop time in ``seconds``.
 
     Args:
@@ -88,7 +88,7 @@ class WinCLIPModule(L.LightningModule):
         self.metrics = metrics
         self.cache = cache
         self.num_samples = int(num_samples)
-        self.setup_for: CategorySetup | None = None
+        self.category_inputs: CategoryInputs | None = None
         self.results: dict[str, float] = {}
         self.samples: list[Sample] = []
         self.sample_indices: set[int] = set()
@@ -102,32 +102,32 @@ class WinCLIPModule(L.LightningModule):
         self.seconds = 0.0
         self._started = 0.0
 
-    def prepare(self, setup: CategorySetup) -> None:
+    def set_category(self, inputs: CategoryInputs) -> None:
         """Choose the category (and its references or restored state) that the next test run uses."""
-        self.setup_for = setup
+        self.category_inputs = inputs
 
-    def apply_setup(self) -> None:
+    def apply_category(self) -> None:
         """Build the prepared category's text embeddings and reference memory on the module's device."""
-        setup = self.setup_for
-        if setup is None:
-            raise RuntimeError("call prepare(CategorySetup(...)) before trainer.test")
+        inputs = self.category_inputs
+        if inputs is None:
+            raise RuntimeError("call set_category(CategoryInputs(...)) before trainer.test")
         with torch.no_grad():
-            if setup.state is not None:
-                self.model.category_state.load_state_dict(setup.state)
+            if inputs.state is not None:
+                self.model.category_state.load_state_dict(inputs.state)
                 return
-            self.model.set_class_name(setup.name)
-            if setup.references is None:
+            self.model.set_class_name(inputs.name)
+            if inputs.references is None:
                 self.model.set_reference_images(None)
             elif self.cache is not None:
                 self.model.set_reference_features(
-                    self.cache.encode(self.model, setup.references.to(self.device), setup.reference_paths)
+                    self.cache.encode(self.model, inputs.references.to(self.device), inputs.reference_paths)
                 )
             else:
-                self.model.set_reference_images(setup.references.to(self.device))
+                self.model.set_reference_images(inputs.references.to(self.device))
 
     def on_test_start(self) -> None:
         """Set prompts and references on this rank's device (identical on every rank)."""
-        self.apply_setup()
+        self.apply_category()
         self.metrics.reset()
         self.samples = []
         self.images = []
@@ -135,7 +135,7 @@ class WinCLIPModule(L.LightningModule):
 
     def on_predict_start(self) -> None:
         """Set prompts and references on this rank's device before the predict loop."""
-        self.apply_setup()
+        self.apply_category()
 
     def predict_step(self, batch: dict[str, Any], batch_idx: int) -> dict[str, Any]:
         """Scores and maps (on the CPU) of one batch; items with ``ok`` false (unreadable files) are passed on
@@ -229,7 +229,7 @@ class WinCLIPModule(L.LightningModule):
         self.images = self._gather(self.images)
         self.samples = self._gather(self.samples)
         self.results.update(self._decision_results())
-        name = self.setup_for.name if self.setup_for else "test"
+        name = self.category_inputs.name if self.category_inputs else "test"
         self.log_dict({f"{name}/{key}": value for key, value in self.results.items()}, rank_zero_only=True)
 
     def _count_pixels(self, batch: dict[str, Any], maps: torch.Tensor, masks: torch.Tensor) -> None:
@@ -256,7 +256,7 @@ class WinCLIPModule(L.LightningModule):
 class WinCLIPTrainModule(WinCLIPModule):
     """The "fit" of a training-free method through Lightning's predict loop: one item per category.
 
-    Each item is a category's :class:`CategorySetup` (its reference images); ``predict_step`` builds the
+    Each item is a category's :class:`CategoryInputs` (its reference images); ``predict_step`` builds the
     text embeddings and reference memory on the module's device and keeps ``model.category_state.state_dict()``.
     Under DDP the categories are spread over the ranks and gathered at the end into ``states``.
     """
@@ -269,10 +269,10 @@ class WinCLIPTrainModule(WinCLIPModule):
         """Nothing to set up before the loop: every item brings its category."""
         self.states = {}
 
-    def predict_step(self, batch: CategorySetup, batch_idx: int) -> None:
+    def predict_step(self, batch: CategoryInputs, batch_idx: int) -> None:
         """Text embeddings and reference memory of one category (kept on the CPU in ``states``)."""
-        self.prepare(batch)
-        self.apply_setup()
+        self.set_category(batch)
+        self.apply_category()
         self.states[batch.name] = {
             key: value.cpu() if isinstance(value, torch.Tensor) else value
             for key, value in self.model.category_state.state_dict().items()

@@ -134,7 +134,7 @@ def test_results_artifact_holds_the_metrics_files(monkeypatch: pytest.MonkeyPatc
 def test_trainer_test_returns_the_category_metrics(tmp_path: Path, mvtec_args: list[str]) -> None:
     """The module logs through Lightning: trainer.test returns <category>/<metric>, a CSV logger gets them."""
     from winclip_lit.engine.build import build_datamodule, build_metrics, build_model, build_trainer
-    from winclip_lit.engine.category import category_setup
+    from winclip_lit.engine.category import category_inputs
     from winclip_lit.lit_module import WinCLIPModule
 
     cfg = make_config(*mvtec_args, "shot=1")
@@ -144,7 +144,7 @@ def test_trainer_test_returns_the_category_metrics(tmp_path: Path, mvtec_args: l
     trainer = build_trainer(cfg.trainer, loggers=loggers)
     module = WinCLIPModule(model, build_metrics(cfg.metrics, pixel=True))
     datamodule.select("bottle")
-    module.prepare(category_setup("bottle", datamodule)[0])
+    module.set_category(category_inputs("bottle", datamodule)[0])
     (returned,) = trainer.test(module, datamodule=datamodule, verbose=False)
     assert set(module.results) == set(METRIC_KEYS)  # headline metrics, operating points and mad
     assert set(returned) == {f"bottle/{key}" for key in module.results}

@@ -2,7 +2,7 @@
 once against :class:`~winclip_lit.loggers.view.View` and shown by every logger in its idiom.
 
 A panel reacts to ``on_test_end`` (one per category: the module exposes the category's name in
-``setup_for``, its metrics and curves in ``metrics``, per-image rows in ``images`` and chosen samples in
+``category_inputs``, its metrics and curves in ``metrics``, per-image rows in ``images`` and chosen samples in
 ``samples``) through :meth:`Panel.show_category`, and to the end of the run (per-category results, mean,
 config) through :meth:`Panel.show_run`. Only rank 0 shows anything.
 
@@ -66,8 +66,8 @@ class Panel(Callback):
 
     def on_test_end(self, trainer: Any, pl_module: Any) -> None:
         """After a category's test loop (its metrics computed and gathered): show it on rank 0."""
-        if trainer.is_global_zero and self.views and pl_module.setup_for is not None:
-            self.show_category(pl_module.setup_for.name, pl_module)
+        if trainer.is_global_zero and self.views and pl_module.category_inputs is not None:
+            self.show_category(pl_module.category_inputs.name, pl_module)
 
     def show_category(self, category: str, module: Any) -> None:
         """Show what the module holds of the category it just tested."""
@@ -116,7 +116,7 @@ class SamplesPanel(Panel):
     def on_test_start(self, trainer: Any, pl_module: Any) -> None:
         """Choose the category's samples (every rank, so DDP ranks keep their share)."""
         pl_module.num_samples = self.num_images
-        records = trainer.datamodule.test_records(pl_module.setup_for.name) if self.num_images else []
+        records = trainer.datamodule.test_records(pl_module.category_inputs.name) if self.num_images else []
         pl_module.sample_indices = choose_indices(records, self.num_images)
 
     def show_category(self, category: str, module: Any) -> None:

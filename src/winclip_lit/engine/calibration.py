@@ -21,7 +21,7 @@ from winclip_lit.metrics.thresholds import conformal_threshold, f1_threshold
 
 if TYPE_CHECKING:
     from winclip_lit.data import AnomalyDataModule
-    from winclip_lit.lit_module import CategorySetup, WinCLIPModule
+    from winclip_lit.lit_module import CategoryInputs, WinCLIPModule
 
 
 @dataclass
@@ -73,7 +73,7 @@ def _calibration_device(cfg: DictConfig) -> torch.device:
 
 
 def category_thresholds(
-    cfg: DictConfig, module: WinCLIPModule, datamodule: AnomalyDataModule | None, setup: CategorySetup
+    cfg: DictConfig, module: WinCLIPModule, datamodule: AnomalyDataModule | None, inputs: CategoryInputs
 ) -> dict[str, Any] | None:
     """The thresholds of one category as ``cfg.threshold`` asks (None for ``threshold=none``).
 
@@ -85,7 +85,7 @@ def category_thresholds(
         cfg: The run config.
         module: The module whose model scores the images (moved to the run's device and back).
         datamodule: The dataset of the category (not needed for ``none`` and ``fixed``).
-        setup: The category's setup (prompts and references, or a checkpoint's state).
+        inputs: The category's inputs (prompts and references, or a checkpoint's state).
     """
     spec = cfg.get("threshold") or {}
     method = str(spec.get("method", "none"))
@@ -95,14 +95,14 @@ def category_thresholds(
         value = float(spec.value)
         return {"method": "fixed", "image": value, "pixel": value, "value": value}
     if method == "conformal":
-        dataset = datamodule.calibration_dataset(setup.name, int(spec.num_calibration), int(cfg.shot.k))
+        dataset = datamodule.calibration_dataset(inputs.name, int(spec.num_calibration), int(cfg.shot.k))
     else:
-        dataset = datamodule.validation_dataset(setup.name)
+        dataset = datamodule.validation_dataset(inputs.name)
     device = module.device
     module.to(_calibration_device(cfg))
     try:
-        module.prepare(setup)
-        module.apply_setup()
+        module.set_category(inputs)
+        module.apply_category()
         scored = score_images(module, dataset, int(cfg.loader.batch_size), keep_maps=method == "f1")
     finally:
         module.to(device)
@@ -116,7 +116,7 @@ def category_thresholds(
             "num_calibration": len(scored.scores),
         }
     pixel = None
-    if datamodule.has_masks(setup.name) and scored.masks is not None and bool(scored.masks.any()):
+    if datamodule.has_masks(inputs.name) and scored.masks is not None and bool(scored.masks.any()):
         pixel = f1_threshold(scored.maps, scored.masks)
     return {
         "method": "f1",
@@ -148,7 +148,7 @@ def train_thresholds(
 ) -> dict[str, dict[str, Any]]:
     """The thresholds of every category of a train run, built from its saved states (empty for ``none``)."""
     from winclip_lit.engine.context import console
-    from winclip_lit.lit_module import CategorySetup
+    from winclip_lit.lit_module import CategoryInputs
 
     if str((cfg.get("threshold") or {}).get("method", "none")) == "none":
         return {}
@@ -156,7 +156,7 @@ def train_thresholds(
     found = {}
     for category in datamodule.categories:
         thresholds = category_thresholds(
-            cfg, module, datamodule, CategorySetup(category, state=states[category])
+            cfg, module, datamodule, CategoryInputs(category, state=states[category])
         )
         if thresholds is not None:
             found[category] = thresholds

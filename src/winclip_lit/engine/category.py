@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from winclip_lit.lit_module import CategorySetup
+from winclip_lit.lit_module import CategoryInputs
 
 if TYPE_CHECKING:
     from winclip_lit.data import AnomalyDataModule
     from winclip_lit.engine.checkpoint import Checkpoint
 
 
-def category_setup(
+def category_inputs(
     category: str, datamodule: AnomalyDataModule | None = None, checkpoint: Checkpoint | None = None
-) -> tuple[CategorySetup, list[str]]:
-    """The setup of ``category`` and the reference files to record with its results.
+) -> tuple[CategoryInputs, list[str]]:
+    """The inputs of ``category`` and the reference files to record with its results.
 
     Args:
         category: Category name (also the prompt class name, through the class-name map).
@@ -25,11 +25,11 @@ def category_setup(
         checkpoint: A train.py checkpoint whose saved state (text embeddings, reference memory) is used.
     """
     if checkpoint is not None:
-        return CategorySetup(category, state=checkpoint.state(category)), checkpoint.references.get(
+        return CategoryInputs(category, state=checkpoint.state(category)), checkpoint.references.get(
             category, []
         )
     if datamodule is None:
-        return CategorySetup(category), []
+        return CategoryInputs(category), []
     files = datamodule.reference_files(category)
-    setup = CategorySetup(category, datamodule.reference_images(category), [str(f) for f in files])
-    return setup, datamodule.reference_names(category)
+    inputs = CategoryInputs(category, datamodule.reference_images(category), [str(f) for f in files])
+    return inputs, datamodule.reference_names(category)

@@ -22,7 +22,7 @@ from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.keys import result_keys_of, setting_of
 from winclip_lit.engine.build import build_metrics
 from winclip_lit.engine.calibration import category_thresholds, hold_out_validation
-from winclip_lit.engine.category import category_setup
+from winclip_lit.engine.category import category_inputs
 from winclip_lit.engine.category_metrics import (
     defect_groups,
     has_both_labels,
@@ -129,7 +129,7 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
 
     def record(module: WinCLIPModule) -> None:
         """Rank 0, right after a category's test loop: its line in metrics.partial.jsonl, then the console."""
-        category = module.setup_for.name
+        category = module.category_inputs.name
         results[category] = _clean(defined_metrics(module.results, has_both_labels(datamodule, category)))
         by_type[category] = {kind: _clean(m) for kind, m in module.results_by_type.items()}
         throughput[category] = len(datamodule.test_dataset) / max(module.seconds, 1e-9)
@@ -171,9 +171,9 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
             datamodule.select(category)
             module.metrics = metrics_for(cfg, datamodule, category, module.metrics)
             module.defect_groups = defect_groups(datamodule, category)
-            setup, references[category] = category_setup(category, datamodule, checkpoint)
-            module.thresholds = category_thresholds(cfg, module, datamodule, setup)
-            module.prepare(setup)
+            inputs, references[category] = category_inputs(category, datamodule, checkpoint)
+            module.thresholds = category_thresholds(cfg, module, datamodule, inputs)
+            module.set_category(inputs)
             with quiet_undefined_image_metrics(datamodule, category):
                 trainer.test(module, datamodule=datamodule, verbose=False)
         if not rank0:

@@ -15,13 +15,13 @@ from omegaconf import DictConfig
 from winclip_lit.deploy.export import export_onnx, export_openvino
 from winclip_lit.deploy.sidecar import attach_thresholds
 from winclip_lit.engine.build import build_datamodule
-from winclip_lit.engine.category import category_setup
+from winclip_lit.engine.category import category_inputs
 from winclip_lit.engine.checkpoint import Checkpoint
 from winclip_lit.engine.context import RunContext, console
 from winclip_lit.engine.data import prepare_dataset
 from winclip_lit.engine.errors import ConfigError
 from winclip_lit.engine.session import start_session
-from winclip_lit.lit_module import CategorySetup, WinCLIPModule
+from winclip_lit.lit_module import CategoryInputs, WinCLIPModule
 
 if TYPE_CHECKING:
     from winclip_lit import WinCLIP
@@ -68,17 +68,17 @@ def _prepare_dataset(cfg: DictConfig) -> None:
         raise ConfigError(f"{need} ({error})") from error
 
 
-def _setups(cfg: DictConfig, model: WinCLIP, checkpoint: Checkpoint | None) -> list[CategorySetup]:
+def _category_inputs(cfg: DictConfig, model: WinCLIP, checkpoint: Checkpoint | None) -> list[CategoryInputs]:
     """What each exported category needs: the checkpoint's states, zero-shot prompts, or dataset references."""
     wanted = _wanted(cfg)
     if checkpoint is not None:
         names = _pick(list(checkpoint.states), wanted, f"checkpoint {cfg.ckpt_path}")
-        return [CategorySetup(name, state=checkpoint.state(name)) for name in names]
+        return [CategoryInputs(name, state=checkpoint.state(name)) for name in names]
     if not _needs_dataset(cfg, checkpoint):
-        return [CategorySetup(name) for name in wanted]
+        return [CategoryInputs(name) for name in wanted]
     datamodule = build_datamodule(cfg, model)
     names = _pick(list(datamodule.categories), wanted, f"dataset {cfg.dataset.name}")
-    return [category_setup(name, datamodule)[0] for name in names]
+    return [category_inputs(name, datamodule)[0] for name in names]
 
 
 def export(cfg: DictConfig, run: RunContext) -> list[Path]:
@@ -101,16 +101,16 @@ def export(cfg: DictConfig, run: RunContext) -> list[Path]:
     cfg, model, checkpoint = session.cfg, session.model, session.checkpoint
     module = WinCLIPModule(model, cache=session.cache)
     paths = []
-    for setup in _setups(cfg, model, checkpoint):
-        module.prepare(setup)
-        module.apply_setup()
-        target = run.output_dir / f"{setup.name.replace('/', '_')}{FORMATS[file_format]}"
+    for inputs in _category_inputs(cfg, model, checkpoint):
+        module.set_category(inputs)
+        module.apply_category()
+        target = run.output_dir / f"{inputs.name.replace('/', '_')}{FORMATS[file_format]}"
         write = export_onnx if file_format == "onnx" else export_openvino
         path = write(model, target, opset=opset, int8=int8)
-        if checkpoint is not None and checkpoint.thresholds.get(setup.name):
-            attach_thresholds(path, checkpoint.thresholds[setup.name])
+        if checkpoint is not None and checkpoint.thresholds.get(inputs.name):
+            attach_thresholds(path, checkpoint.thresholds[inputs.name])
         shots = 0 if model.reference is None else len(model.reference)
-        console.print(f"{setup.name}: {shots}-shot {file_format}{' int8' if int8 else ''} -> {path}")
+        console.print(f"{inputs.name}: {shots}-shot {file_format}{' int8' if int8 else ''} -> {path}")
         paths.append(path)
     console.print(f"{len(paths)} {file_format} graphs -> {run.output_dir}")
     return paths

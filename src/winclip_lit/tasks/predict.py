@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 
 from winclip_lit.config.errors import ConfigError
 from winclip_lit.data.unlabeled import PredictImages
-from winclip_lit.engine.category import category_setup
+from winclip_lit.engine.category import category_inputs
 from winclip_lit.engine.checkpoint import Checkpoint
 from winclip_lit.engine.context import RunContext, console, process_rank
 from winclip_lit.engine.distributed import launch
@@ -68,7 +68,7 @@ def run_prediction(cfg: DictConfig, run: RunContext) -> Path | None:
     session = start_session(cfg, run, prepare=check_inputs)
     cfg, model, checkpoint = session.cfg, session.model, session.checkpoint
     module = WinCLIPModule(model, cache=session.cache)
-    module.prepare(category_setup(category, None, checkpoint)[0])
+    module.set_category(category_inputs(category, None, checkpoint)[0])
     decision = choose_thresholds(
         cfg.predict.get("threshold"),
         checkpoint.thresholds.get(category) if checkpoint else None,

@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.keys import override_key
 from winclip_lit.data.unlabeled import PredictImages
-from winclip_lit.engine.category import category_setup
+from winclip_lit.engine.category import category_inputs
 from winclip_lit.engine.checkpoint import Checkpoint
 from winclip_lit.engine.context import RunContext, console, process_rank
 from winclip_lit.engine.data import prepare_dataset
@@ -85,7 +85,7 @@ def run_submission(cfg: DictConfig, run: RunContext) -> Path | None:
     skipped: list[tuple[str, str]] = []
     where = f"checkpoint {cfg.ckpt_path}" if checkpoint else "a run without ckpt_path"
     for category, images in files.items():
-        module.prepare(category_setup(category, datamodule, checkpoint)[0])
+        module.set_category(category_inputs(category, datamodule, checkpoint)[0])
         decision = choose_thresholds(
             cfg.predict.get("threshold"), checkpoint.thresholds.get(category) if checkpoint else None, where
         )

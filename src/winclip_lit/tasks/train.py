@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, Dataset
 
 from winclip_lit.engine.calibration import train_thresholds
-from winclip_lit.engine.category import category_setup
+from winclip_lit.engine.category import category_inputs
 from winclip_lit.engine.checkpoint import Checkpoint
 from winclip_lit.engine.context import RunContext, console, process_rank
 from winclip_lit.engine.distributed import launch
@@ -24,8 +24,8 @@ from winclip_lit.engine.session import start_session
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
-class CategorySetups(Dataset):
-    """The categories of a datamodule as items: each is the category's setup with its reference images."""
+class CategoryInputsDataset(Dataset):
+    """The categories of a datamodule as items: each is the category's inputs with its reference images."""
 
     def __init__(self, datamodule: Any) -> None:
         self.datamodule, self.categories = datamodule, list(datamodule.categories)
@@ -34,7 +34,7 @@ class CategorySetups(Dataset):
         return len(self.categories)
 
     def __getitem__(self, index: int) -> Any:
-        return category_setup(self.categories[index], self.datamodule)[0]
+        return category_inputs(self.categories[index], self.datamodule)[0]
 
 
 def run_training(cfg: DictConfig, run: RunContext) -> Path | None:
@@ -45,7 +45,7 @@ def run_training(cfg: DictConfig, run: RunContext) -> Path | None:
     cfg, model = session.cfg, session.model
     datamodule = session.datamodule()
     module = WinCLIPTrainModule(model, cache=session.cache)
-    loader = DataLoader(CategorySetups(datamodule), batch_size=None, shuffle=False)
+    loader = DataLoader(CategoryInputsDataset(datamodule), batch_size=None, shuffle=False)
     session.trainer().predict(module, dataloaders=loader, return_predictions=False)
     if process_rank() != 0:
         return None
