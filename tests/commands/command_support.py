@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from subprocess_env import subprocess_env
 
 COMMAND = Path(sys.executable).with_name("winclip-lit")
 """The console script installed beside this interpreter (what a user types)."""
@@ -19,16 +20,7 @@ CATEGORIES = ("bottle", "metal_nut")
 
 def command_env(tmp: Path, **extra: str) -> dict[str, str]:
     """A user's environment: W&B and the hub offline, outputs and caches under ``tmp``."""
-    env = {k: v for k, v in os.environ.items() if k not in ("HYDRA_FULL_ERROR", "WINCLIP_FULL_ERROR")}
-    env.update(
-        WANDB_MODE="disabled",
-        WANDB_SILENT="true",
-        HF_HUB_OFFLINE="1",
-        WINCLIP_OUTPUT=str(tmp / "outputs"),
-        WINCLIP_CACHE=str(tmp / "cache"),
-    )
-    env.update(extra)
-    return env
+    return subprocess_env(tmp, **extra)
 
 
 def winclip_lit(tmp: Path, *args: str, env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()):

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from subprocess_env import subprocess_env
 
 from winclip_lit.data.synthetic import make_meta_json, make_mvtec_ad2, make_mvtec_loco, make_realiad
 
@@ -22,8 +22,7 @@ SMALL = {"n_train": 2, "n_good_test": 2, "n_defect": 1}
 def _winclip_lit(tmp: Path, *overrides: str) -> tuple[subprocess.CompletedProcess, Path]:
     command = Path(sys.executable).with_name("winclip-lit")
     run_dir = tmp / "run"
-    env = {k: v for k, v in os.environ.items() if k not in ("HYDRA_FULL_ERROR", "WINCLIP_FULL_ERROR")}
-    env.update(WANDB_MODE="disabled", HF_HUB_OFFLINE="1", WINCLIP_CACHE=str(tmp / "cache"))
+    env = subprocess_env(tmp)
     args = [str(command)] if command.is_file() else [sys.executable, "-m", "winclip_lit"]
     done = subprocess.run(
         [*args, "evaluate", *overrides, "backbone=tiny_random", "logger=none", "loader.num_workers=0",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 from PIL import Image
+from subprocess_env import subprocess_env
 
 from winclip_lit.config import CONFIG_DIR
 from winclip_lit.config.hydra_setup import prepare_hydra
@@ -29,14 +29,7 @@ def winclip_lit_command() -> list[str]:
 
 def cli_env(tmp: Path) -> dict[str, str]:
     """Environment of command runs: W&B and the model hub offline, outputs and caches under ``tmp``."""
-    env = {k: v for k, v in os.environ.items() if k not in ("HYDRA_FULL_ERROR", "WINCLIP_FULL_ERROR")}
-    env.update(
-        WANDB_MODE="disabled",
-        HF_HUB_OFFLINE="1",
-        WINCLIP_OUTPUT=str(tmp / "outputs"),
-        WINCLIP_CACHE=str(tmp / "cache"),
-    )
-    return env
+    return subprocess_env(tmp)
 
 
 def make_config(*overrides: str) -> DictConfig:

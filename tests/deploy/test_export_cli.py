@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 import torch
 from deploy_support import PARITY, REPO, TINY, make_config, max_difference
 from PIL import Image
+from subprocess_env import subprocess_env
 
 from winclip_lit.data.synthetic import make_mvtec
 from winclip_lit.deploy.runtime import ExportedModel
@@ -112,8 +112,7 @@ def test_export_input_errors_are_config_errors(mvtec, tmp_path):
 
 
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("HYDRA_FULL_ERROR", "WINCLIP_FULL_ERROR")}
-    env.update(WANDB_MODE="disabled", HF_HUB_OFFLINE="1", WINCLIP_OUTPUT=str(tmp_path / "outputs"))
+    env = subprocess_env(tmp_path)
     return subprocess.run(
         [sys.executable, str(REPO / "export.py"), *TINY, *args],
         cwd=REPO,

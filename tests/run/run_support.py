@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
+from subprocess_env import subprocess_env
 
 from winclip_lit.config import CONFIG_DIR
 from winclip_lit.config.hydra_setup import prepare_hydra
@@ -23,15 +23,7 @@ TINY = ["backbone=tiny_random", "logger=none", "loader.num_workers=0", "trainer.
 
 def cli_env(tmp: Path) -> dict[str, str]:
     """Environment of CLI runs: W&B and the model hub offline, outputs under ``tmp``."""
-    env = {k: v for k, v in os.environ.items() if k not in ("HYDRA_FULL_ERROR", "WINCLIP_FULL_ERROR")}
-    env.update(
-        WANDB_MODE="disabled",
-        WANDB_SILENT="true",
-        HF_HUB_OFFLINE="1",
-        WINCLIP_OUTPUT=str(tmp / "outputs"),
-        WINCLIP_CACHE=str(tmp / "cache"),
-    )
-    return env
+    return subprocess_env(tmp)
 
 
 def run_cli(

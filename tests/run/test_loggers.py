@@ -4,6 +4,7 @@ metrics reach them through the module's ``self.log``; failed runs are marked fai
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,27 @@ def test_csv_tensorboard_mlflow_and_none(tmp_path: Path) -> None:
     assert rows[-1]["mean/image_auroc"] == "0.5"
     assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
     assert list((tmp_path / "mlruns").rglob("mean/image_auroc")) or list((tmp_path / "mlruns").rglob("*"))
+
+
+def test_each_run_in_one_process_logs_to_its_own_mlflow_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lightning's MLFlowLogger calls ``mlflow.set_tracking_uri``, which sets MLFLOW_TRACKING_URI in
+    ``os.environ``; the second run of a notebook must still log to its own folder, not the first one's."""
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    for name in ("first", "second"):
+        run = RunContext(tmp_path / name, "evaluate", name=name)
+        (logger,) = build_loggers(make_config("logger=mlflow").logger, run)
+        with logging_session([logger]):
+            log_mean([logger], {"image_auroc": 0.5})
+        assert "MLFLOW_TRACKING_URI" not in os.environ
+    for name in ("first", "second"):
+        client = MlflowClient(tracking_uri=(tmp_path / name / "mlruns").resolve().as_uri())
+        runs = client.search_runs([client.get_experiment_by_name("winclip-lit").experiment_id])
+        assert [r.info.run_name for r in runs] == [name]
 
 
 def test_a_logger_yaml_without_target_is_one_line(tmp_path: Path) -> None:

@@ -191,15 +191,35 @@ def log_artifacts(loggers: Sequence[Any], name: str, kind: str, files: Sequence[
     return logged
 
 
+LOGGER_SET_ENVIRONMENT = ("MLFLOW_TRACKING_URI",)
+"""Variables a logger sets in ``os.environ`` for its own subprocesses (``mlflow.set_tracking_uri``, called by
+Lightning's ``MLFlowLogger``). A session puts them back as they were, so that the next run in the same
+process (a notebook, Hydra's basic launcher) resolves ``${oc.env:MLFLOW_TRACKING_URI,null}`` to the user's
+value, not to the previous run's store."""
+
+
 @contextlib.contextmanager
 def logging_session(loggers: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    """Finalise every logger when the block ends; a W&B run is marked failed when an error escapes."""
+    """Finalise every logger when the block ends; a W&B run is marked failed when an error escapes.
+    Environment variables that the loggers set (``LOGGER_SET_ENVIRONMENT``) are restored."""
+    saved = {name: os.environ.get(name) for name in LOGGER_SET_ENVIRONMENT}
     try:
         yield loggers
     except BaseException:
         _finish(loggers, failed=True)
         raise
-    _finish(loggers, failed=False)
+    else:
+        _finish(loggers, failed=False)
+    finally:
+        _restore_environment(saved)
+
+
+def _restore_environment(saved: Mapping[str, str | None]) -> None:
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _finish(loggers: Sequence[Any], failed: bool) -> None:
