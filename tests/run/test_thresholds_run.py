@@ -159,3 +159,50 @@ def test_train_checkpoint_predict_and_export_apply_the_same_thresholds(
         f"hydra.run.dir={tmp_path / 'given'}",
     )
     assert given.returncode == 0 and "; predict.threshold=0.99)" in given.stderr
+
+
+@pytest.mark.slow
+def test_evaluate_with_a_checkpoint_reports_the_rates_at_its_stored_thresholds(
+    many_normals: Path, tmp_path: Path
+) -> None:
+    """evaluate ckpt_path=... judges the decision predict will make: the checkpoint's thresholds, unless the
+    command line chooses another threshold."""
+    data = [*TINY, f"dataset.root={many_normals}", "dataset.categories=[bottle]"]
+    trained = winclip_lit(
+        tmp_path,
+        "train",
+        *data,
+        "shot=1",
+        "threshold=conformal",
+        f"threshold.alpha={ALPHA}",
+        "threshold.num_calibration=19",
+        f"hydra.run.dir={tmp_path / 'train'}",
+    )
+    assert trained.returncode == 0, trained.stderr
+    checkpoint = tmp_path / "train" / "checkpoint.pt"
+    stored = torch.load(checkpoint, weights_only=True)["thresholds"]["bottle"]
+    evaluated = winclip_lit(
+        tmp_path, "evaluate", *data, f"ckpt_path={checkpoint}", f"hydra.run.dir={tmp_path / 'evaluate'}"
+    )
+    assert evaluated.returncode == 0, evaluated.stderr
+    result = json.loads((tmp_path / "evaluate" / "metrics.json").read_text())["categories"]["bottle"]
+    assert result["image_threshold"] == pytest.approx(stored["image"], rel=1e-12)
+    assert result["pixel_threshold"] == pytest.approx(stored["pixel"], rel=1e-12)
+    rows = read_csv(tmp_path / "evaluate" / "scores" / "bottle.csv")
+    labels = np.array([int(r["label"]) for r in rows])
+    flagged = np.array([float(r["image_score"]) >= stored["image"] for r in rows]).astype(int)
+    tn, fp, fn, tp = confusion_matrix(labels, flagged, labels=[0, 1]).ravel()
+    assert result["image_fpr"] == pytest.approx(fp / (fp + tn), abs=1e-9)
+    assert result["image_tpr"] == pytest.approx(tp / (tp + fn), abs=1e-9)
+    fixed = winclip_lit(
+        tmp_path,
+        "evaluate",
+        *data,
+        f"ckpt_path={checkpoint}",
+        "threshold=fixed",
+        "threshold.value=0.25",
+        f"hydra.run.dir={tmp_path / 'fixed'}",
+    )
+    assert fixed.returncode == 0, fixed.stderr
+    result = json.loads((tmp_path / "fixed" / "metrics.json").read_text())["categories"]["bottle"]
+    assert result["image_threshold"] == 0.25 and result["pixel_threshold"] == 0.25

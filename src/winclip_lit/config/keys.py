@@ -157,6 +157,10 @@ def score_keys() -> list[str]:
 REFERENCE_KEYS = tuple(keys_with_role(REFERENCE))
 """Keys that choose the reference images (with the dataset); fixed by a checkpoint."""
 
+DECISION_KEYS = tuple(key for key in KEY_ROLES if key.startswith("threshold."))
+"""Keys of the decision thresholds: a checkpoint's are adopted unless given (evaluate then reports the rates at
+the thresholds the checkpoint stores, the ones predict applies)."""
+
 LOCATION_KEYS = ("dataset.root", "dataset.normal_dir", "dataset.abnormal_dirs", "dataset.mask_dir")
 """Data keys that say where files live: a published benchmark is matched by ``dataset.name`` without them."""
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader
 
 from winclip_lit.engine.devices import wants_gpu
@@ -21,6 +21,7 @@ from winclip_lit.metrics.thresholds import conformal_threshold, f1_threshold
 
 if TYPE_CHECKING:
     from winclip_lit.data import AnomalyDataModule
+    from winclip_lit.engine.checkpoint import Checkpoint
     from winclip_lit.lit_module import CategoryInputs, WinCLIPModule
 
 
@@ -125,6 +126,21 @@ def category_thresholds(
         "validation_split": float(spec.validation_split),
         "num_validation": len(scored.scores),
     }
+
+
+def checkpoint_thresholds(
+    cfg: DictConfig, checkpoint: Checkpoint | None, category: str
+) -> dict[str, Any] | None:
+    """The thresholds ``checkpoint`` stores for ``category`` when the run's ``threshold`` node is the one they
+    were computed with (a checkpoint's is adopted unless given: ``Checkpoint.configure``), else None.
+
+    Evaluate then reports the rates at the thresholds that predict applies, without recalibrating.
+    """
+    if checkpoint is None or category not in checkpoint.thresholds:
+        return None
+    current = cfg.get("threshold")
+    current = OmegaConf.to_container(current, resolve=True) if current is not None else None
+    return dict(checkpoint.thresholds[category]) if current == checkpoint.config.get("threshold") else None
 
 
 def hold_out_validation(cfg: DictConfig, datamodule: AnomalyDataModule) -> None:

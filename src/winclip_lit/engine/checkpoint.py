@@ -21,7 +21,14 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from winclip_lit.config.errors import ConfigError
-from winclip_lit.config.keys import REFERENCE_KEYS, feature_keys, flatten, override_key, score_keys
+from winclip_lit.config.keys import (
+    DECISION_KEYS,
+    REFERENCE_KEYS,
+    feature_keys,
+    flatten,
+    override_key,
+    score_keys,
+)
 from winclip_lit.files import atomic_open
 from winclip_lit.messages import one_line
 
@@ -114,7 +121,7 @@ class Checkpoint:
                 )
 
     def configure(self, cfg: DictConfig, overrides: Iterable[str]) -> tuple[DictConfig, list[str]]:
-        """``cfg`` with the checkpoint's options, except score options given on the command line.
+        """``cfg`` with the checkpoint's options, except score and threshold options given on the command line.
 
         Args:
             cfg: The composed run config.
@@ -129,8 +136,9 @@ class Checkpoint:
         merged = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
         saved = flatten(self.config)
         explicit = explicit_keys(overrides)
+        fixed = [*feature_keys(), *REFERENCE_KEYS]  # the state was built with them
         adopted, conflicts = [], []
-        for key in [*feature_keys(), *REFERENCE_KEYS, *score_keys()]:
+        for key in [*fixed, *score_keys(), *DECISION_KEYS]:
             if key not in saved:
                 continue
             current = OmegaConf.select(merged, key)
@@ -140,7 +148,7 @@ class Checkpoint:
             if not explicit(key):
                 OmegaConf.update(merged, key, saved[key], force_add=True)
                 adopted.append(key)
-            elif key not in score_keys():
+            elif key in fixed:
                 conflicts.append(f"{key}={current} (the checkpoint has {saved[key]})")
         if conflicts:
             raise ConfigError(

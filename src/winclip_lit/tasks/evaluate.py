@@ -21,7 +21,7 @@ from winclip_lit.callbacks.panels import RunSummary
 from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.keys import result_keys_of, setting_of
 from winclip_lit.engine.build import build_metrics
-from winclip_lit.engine.calibration import category_thresholds, hold_out_validation
+from winclip_lit.engine.calibration import category_thresholds, checkpoint_thresholds, hold_out_validation
 from winclip_lit.engine.category import category_inputs
 from winclip_lit.engine.category_metrics import (
     defect_groups,
@@ -172,7 +172,9 @@ def run_evaluation(cfg: DictConfig, run: RunContext) -> dict[str, Any] | None:
             module.metrics = metrics_for(cfg, datamodule, category, module.metrics)
             module.defect_groups = defect_groups(datamodule, category)
             inputs, references[category] = category_inputs(category, datamodule, checkpoint)
-            module.thresholds = category_thresholds(cfg, module, datamodule, inputs)
+            module.thresholds = checkpoint_thresholds(cfg, checkpoint, category) or category_thresholds(
+                cfg, module, datamodule, inputs
+            )
             module.set_category(inputs)
             with quiet_undefined_image_metrics(datamodule, category):
                 trainer.test(module, datamodule=datamodule, verbose=False)
