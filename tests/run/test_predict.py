@@ -144,3 +144,37 @@ def test_two_process_predict_equals_one_process(data_dir: Path, tmp_path: Path) 
     for a, b in zip(one, two, strict=True):
         assert float(a["image_score"]) == pytest.approx(float(b["image_score"]), abs=1e-6)
         assert float(a["max_pixel_score"]) == pytest.approx(float(b["max_pixel_score"]), abs=1e-6)
+
+
+@pytest.mark.slow
+def test_masks_are_at_each_images_own_size_and_agree_with_max_pixel_score(tmp_path: Path) -> None:
+    """Before: masks/ held the map at the model's 64 px whatever the image, so it could not be laid on it."""
+    folder = tmp_path / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    sizes = {"wide.png": (48, 120), "tall.png": (150, 40), "small.png": (20, 30)}  # (height, width)
+    for name, (height, width) in sizes.items():
+        Image.fromarray(rng.integers(0, 255, (height, width, 3), dtype=np.uint8)).save(folder / name)
+    for threshold in ("0.0", "0.5", "1.0"):
+        run_dir = tmp_path / f"run_{threshold}"
+        run_cli(
+            tmp_path,
+            "predict.py",
+            *TINY,
+            f"predict.input_dir={folder}",
+            f"predict.threshold={threshold}",
+            f"hydra.run.dir={run_dir}",
+        )
+        rows = read_scores(run_dir / "scores.csv")
+        assert sorted(Path(r["image"]).name for r in rows) == sorted(sizes)
+        for row in rows:
+            mask = np.asarray(Image.open(run_dir / "masks" / row["overlay"]))
+            assert mask.shape == sizes[Path(row["image"]).name]
+            assert set(np.unique(mask)) <= {0, 255}
+            peak = float(row["max_pixel_score"])
+            if abs(peak - float(threshold)) > 1e-6:
+                assert (mask.max() == 255) == (peak >= float(threshold))
+        if threshold == "0.0":
+            assert all(np.asarray(Image.open(run_dir / "masks" / r["overlay"])).min() == 255 for r in rows)
+        if threshold == "1.0":
+            assert all(np.asarray(Image.open(run_dir / "masks" / r["overlay"])).max() == 0 for r in rows)

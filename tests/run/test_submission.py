@@ -18,7 +18,8 @@ from winclip_lit.config.validate import validate
 from winclip_lit.data.synthetic import make_mvtec_ad2
 from winclip_lit.engine.context import RunContext
 from winclip_lit.engine.errors import ConfigError
-from winclip_lit.reporting.submission import upsample_map, write_submission_image
+from winclip_lit.reporting.overlays import resize_map
+from winclip_lit.reporting.submission import write_submission_image
 from winclip_lit.tasks.predict import predict
 
 
@@ -30,8 +31,17 @@ def _image(path: Path, height: int, width: int) -> Path:
 
 def test_upsampling_matches_a_hand_worked_case() -> None:
     # Half-pixel centres, 2 -> 4 columns: sources -0.25 (clamped to 0), 0.25, 0.75, 1.25 (clamped to 1).
-    values = upsample_map(np.array([[0.0, 1.0], [0.0, 1.0]], dtype=np.float32), (2, 4))
+    values = resize_map(np.array([[0.0, 1.0], [0.0, 1.0]], dtype=np.float32), (2, 4))
     np.testing.assert_allclose(values, [[0.0, 0.25, 0.75, 1.0]] * 2, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "source, size", [((16, 16), (37, 53)), ((24, 20), (7, 9)), ((5, 8), (5, 8)), ((3, 3), (240, 1))]
+)
+def test_resize_without_torch_equals_torch_bilinear(source: tuple[int, int], size: tuple[int, int]) -> None:
+    raw = torch.rand(*source, generator=torch.Generator().manual_seed(sum(source)))
+    expected = F.interpolate(raw[None, None], size=size, mode="bilinear", align_corners=False)[0, 0]
+    np.testing.assert_allclose(resize_map(raw.numpy(), size), expected.numpy(), atol=1e-6)
 
 
 def test_tiff_and_png_of_one_image(tmp_path: Path) -> None:

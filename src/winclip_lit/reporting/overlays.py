@@ -4,7 +4,7 @@ and the ground-truth mask when there is one."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib import colormaps
@@ -21,6 +21,31 @@ COLORMAP = "jet"
 """Map colours on a fixed [0, 1] scale (probabilities), so pictures of different images compare."""
 
 OUTLINE = np.array([255, 255, 255], dtype=np.uint8)
+
+
+def _source_pixels(n_out: int, n_in: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each output pixel: the two source pixels and the weight of the second (half-pixel centres)."""
+    position = np.maximum((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0.0)
+    first = np.minimum(np.floor(position).astype(np.int64), n_in - 1)
+    second = np.minimum(first + 1, n_in - 1)
+    return first, second, (position - first).astype(np.float32)
+
+
+def resize_map(anomaly_map: Any, size: tuple[int, int]) -> np.ndarray:
+    """An (H, W) map resized bilinearly to ``size`` = (h, w), without PyTorch.
+
+    The same numbers as ``F.interpolate(mode="bilinear", align_corners=False)`` (half-pixel centres, no
+    antialiasing), the resize the metrics apply to maps, so that an image's mask and submission map are cut
+    from the map the evaluation scores.
+    """
+    values = np.asarray(anomaly_map, dtype=np.float32)
+    if tuple(values.shape) == tuple(size):
+        return values
+    y0, y1, wy = _source_pixels(size[0], values.shape[0])
+    x0, x1, wx = _source_pixels(size[1], values.shape[1])
+    top = values[y0][:, x0] * (1 - wx) + values[y0][:, x1] * wx
+    bottom = values[y1][:, x0] * (1 - wx) + values[y1][:, x1] * wx
+    return (top * (1 - wy)[:, None] + bottom * wy[:, None]).astype(np.float32)
 
 
 def heat(anomaly_map: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@
 Every image below the input folder is listed (subfolders included, sorted by relative path); each readable
 one gets a row of ``scores.csv`` and an overlay named after its relative path (``a/x.png`` ->
 ``overlays/a/x_png.png``, so ``x.png``/``x.jpg`` or ``a/x.png``/``b/x.png`` never overwrite each other);
-``masks/<overlay name>`` holds its binary mask (white: map >= the pixel threshold, at the map's size);
+``masks/<overlay name>`` holds its binary mask at the image's own size (white: map >= the pixel threshold);
 unreadable ones are skipped, named one line each and in ``skipped.txt``, and the run ends with
 :class:`~winclip_lit.engine.errors.PartialResultError` after writing the others' scores.
 
@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 
 from winclip_lit.config.errors import ConfigError
-from winclip_lit.data.io import IMAGE_EXTENSIONS, is_image_file
+from winclip_lit.data.io import IMAGE_EXTENSIONS, image_size_hw, is_image_file
 from winclip_lit.engine.errors import PartialResultError
 from winclip_lit.files import write_text
-from winclip_lit.reporting.overlays import panel, save_mask, save_panel
+from winclip_lit.reporting.overlays import panel, resize_map, save_mask, save_panel
 from winclip_lit.reporting.tables import write_csv
 
 SCORE_COLUMNS = ["image", "image_score", "max_pixel_score", "anomalous", "overlay"]
@@ -133,9 +133,10 @@ def write_image_result(
     values = np.asarray(anomaly_map, dtype=np.float32)
     pixel = threshold if pixel_threshold is None else pixel_threshold
     save_panel(output_dir / "overlays" / overlay, panel(path, values, pixel))
-    save_mask(output_dir / "masks" / overlay, values >= pixel)
+    full = resize_map(values, image_size_hw(Path(path)))  # the image's own size, as the metrics resize
+    save_mask(output_dir / "masks" / overlay, full >= pixel)
     score = float(score)
-    return [str(path), f"{score:.6f}", f"{float(values.max()):.6f}", int(score >= threshold), overlay]
+    return [str(path), f"{score:.6f}", f"{float(full.max()):.6f}", int(score >= threshold), overlay]
 
 
 def finish_prediction(

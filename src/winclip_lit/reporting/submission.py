@@ -18,7 +18,7 @@ import numpy as np
 
 from winclip_lit.data.io import image_size_hw
 from winclip_lit.files import write_bytes
-from winclip_lit.reporting.overlays import save_mask
+from winclip_lit.reporting.overlays import resize_map, save_mask
 
 SUBMISSION_DIR = "submission"
 """The folder of a run that holds the submission (the one to upload)."""
@@ -32,17 +32,6 @@ def submission_paths(folder: Path, image: Path, dataset_root: Path) -> tuple[Pat
     return folder / MAPS_DIR / relative.with_suffix(".tiff"), folder / THRESHOLDED_DIR / relative.with_suffix(
         ".png"
     )
-
-
-def upsample_map(anomaly_map: Any, size: tuple[int, int]) -> np.ndarray:
-    """An (H, W) map resized bilinearly (half-pixel centres, as the metrics' masks) to ``size`` = (h, w)."""
-    import torch
-    import torch.nn.functional as F
-
-    values = torch.as_tensor(np.asarray(anomaly_map, dtype=np.float32))
-    if tuple(values.shape) != tuple(size):
-        values = F.interpolate(values[None, None], size=size, mode="bilinear", align_corners=False)[0, 0]
-    return values.numpy()
 
 
 def write_submission_image(
@@ -60,7 +49,7 @@ def write_submission_image(
     import tifffile
 
     tiff_path, png_path = submission_paths(folder, image, dataset_root)
-    values = upsample_map(anomaly_map, image_size_hw(Path(image)))
+    values = resize_map(anomaly_map, image_size_hw(Path(image)))
     buffer = io.BytesIO()  # tifffile wants a named file: encode in memory, then write atomically
     tifffile.imwrite(buffer, values.astype(np.float16))
     write_bytes(tiff_path, buffer.getvalue())
