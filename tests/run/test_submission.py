@@ -4,6 +4,7 @@ thresholded 0/255 PNGs), its config checks and the real command end to end."""
 from __future__ import annotations
 
 import csv
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +79,9 @@ def test_split_with_input_dir_or_an_exported_backend_is_refused() -> None:
     ):
         validate(make_config("predict.split=test_private", "predict.backend=onnxruntime"), model=False)
     validate(make_config("predict.split=test_private"), model=False)
+    validate(make_config("predict.split=[test_private,test_private_mixed]"), model=False)
+    with pytest.raises(ConfigError, match=r"^predict.split=\[\]: a split name .* a list of them"):
+        validate(make_config("predict.split=[]"), model=False)
 
 
 def test_split_needs_a_dataset_with_submission_splits(tmp_path: Path) -> None:
@@ -88,7 +92,9 @@ def test_split_needs_a_dataset_with_submission_splits(tmp_path: Path) -> None:
         ConfigError, match="predict.split=train is not a submission split of dataset=mvtec_ad2"
     ):
         predict(
-            make_config(*TINY, "dataset=mvtec_ad2", f"dataset.root={root}", "predict.split=train"),
+            make_config(
+                *TINY, "dataset=mvtec_ad2", f"dataset.root={root}", "predict.split=[test_private,train]"
+            ),
             RunContext(tmp_path / "b", "predict"),
         )
 
@@ -119,22 +125,23 @@ def test_predict_writes_every_submission_file_with_the_checkpoint_thresholds(tmp
         "dataset=mvtec_ad2",
         f"dataset.root={data.root}",
         f"ckpt_path={train / 'checkpoint.pt'}",
-        "predict.split=test_private_mixed",
+        "predict.split=[test_private,test_private_mixed]",  # the whole upload, one folder
         f"hydra.run.dir={run}",
     )
     assert result.returncode == 0
     lines = result.stderr.splitlines()
     for category in ("can", "rice"):
-        line = next(x for x in lines if x.startswith(f"{category}: 2 test_private_mixed images written"))
-        assert "pixel threshold 0.45; fixed" in line
+        for split in ("test_private", "test_private_mixed"):
+            line = next(x for x in lines if x.startswith(f"{category}: 2 {split} images written"))
+            assert "pixel threshold 0.45; fixed" in line
     assert any(f"in {run / 'submission'}: upload this folder" in x for x in lines)
 
     submission = run / "submission"
     expected = set()
-    for category in ("can", "rice"):
-        for image in sorted((data.root / category / "test_private_mixed").glob("*.png")):
-            tiff = submission / "anomaly_images" / category / "test_private_mixed" / f"{image.stem}.tiff"
-            png = submission / "anomaly_images_thresholded" / category / "test_private_mixed" / image.name
+    for category, split in itertools.product(("can", "rice"), ("test_private", "test_private_mixed")):
+        for image in sorted((data.root / category / split).glob("*.png")):
+            tiff = submission / "anomaly_images" / category / split / f"{image.stem}.tiff"
+            png = submission / "anomaly_images_thresholded" / category / split / image.name
             expected |= {tiff, png}
             width, height = Image.open(image).size
             stored = tifffile.imread(tiff)
@@ -147,4 +154,4 @@ def test_predict_writes_every_submission_file_with_the_checkpoint_thresholds(tmp
             np.testing.assert_array_equal((binary == 255)[far], (stored.astype(np.float32) >= 0.45)[far])
     assert {p for p in submission.rglob("*") if p.is_file()} == expected
     with (run / "scores.csv").open() as handle:
-        assert len(list(csv.DictReader(handle))) == 4
+        assert len(list(csv.DictReader(handle))) == 8

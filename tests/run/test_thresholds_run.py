@@ -143,7 +143,9 @@ def test_train_checkpoint_predict_and_export_apply_the_same_thresholds(
         for row in rows:
             assert row["anomalous"] == str(int(float(row["image_score"]) >= stored["image"]))
             mask = np.asarray(Image.open(tmp_path / backend / "masks" / row["overlay"]))
-            assert mask.shape == (32, 32) == Image.open(row["image"]).size[::-1]  # the image's, not the map's 64
+            assert (
+                mask.shape == (32, 32) == Image.open(row["image"]).size[::-1]
+            )  # the image's, not the map's 64
             assert set(np.unique(mask)) <= {0, 255}
             near = abs(float(row["max_pixel_score"]) - stored["pixel"]) < 1e-5  # 6 decimals in the CSV
             assert near or (mask.max() == 255) == (float(row["max_pixel_score"]) >= stored["pixel"])

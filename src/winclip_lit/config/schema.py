@@ -112,7 +112,7 @@ class PredictConfig:
     threshold: Optional[float] = None  # noqa: UP045
     backend: str = "torch"
     model: Optional[str] = None  # noqa: UP045
-    split: Optional[str] = None  # noqa: UP045
+    split: Any = None  # a split name, a list of them (one submission folder), or null
 
 
 @dataclass

@@ -43,8 +43,13 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
         "one of torch, onnxruntime, openvino",
     ),
     "predict.split": (
-        lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
-        "a split name of the dataset (e.g. test_private with dataset=mvtec_ad2), or null for predict.input_dir",
+        lambda v: (
+            v is None
+            or (isinstance(v, str) and v.strip() != "")
+            or (OmegaConf.is_list(v) and len(v) > 0 and all(isinstance(s, str) and s.strip() for s in v))
+        ),
+        "a split name of the dataset (e.g. test_private with dataset=mvtec_ad2), a list of them "
+        "([test_private,test_private_mixed]), or null for predict.input_dir",
     ),
     "export.format": (lambda v: v in ("onnx", "openvino"), "one of onnx, openvino"),
     "export.opset": (

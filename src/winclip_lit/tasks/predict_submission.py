@@ -1,5 +1,6 @@
-"""predict with ``predict.split``: every category of a dataset split, written in its benchmark's submission
-layout (MVTec AD 2: :mod:`winclip_lit.reporting.submission`) under ``<run dir>/submission/``.
+"""predict with ``predict.split``: every category of one or more dataset splits, written in its benchmark's
+submission layout (MVTec AD 2: :mod:`winclip_lit.reporting.submission`) under ``<run dir>/submission/``
+(``predict.split=[test_private,test_private_mixed]``: the whole upload in one folder).
 
 The categories are the checkpoint's (``ckpt_path``), or ``dataset.categories`` when given or without a
 checkpoint; each one's pixel threshold is ``predict.threshold``, else its calibrated one, else 0.5
@@ -51,6 +52,12 @@ def check_split(dataset: DictConfig, split: str) -> None:
         )
 
 
+def split_names(split: Any) -> list[str]:
+    """``predict.split`` as a list of split names (one name, or a list of them; repeats dropped)."""
+    names = [split] if isinstance(split, str) else list(split)
+    return list(dict.fromkeys(str(name) for name in names))
+
+
 def submission_categories(cfg: DictConfig, checkpoint: Checkpoint | None, overrides: list[str]) -> Any:
     """The checkpoint's categories, unless ``dataset.categories`` is given (or there is no checkpoint)."""
     given = any(override_key(o) == "dataset.categories" for o in overrides if "=" in o)
@@ -68,24 +75,30 @@ def run_submission(cfg: DictConfig, run: RunContext) -> Path | None:
     from winclip_lit.callbacks.prediction_writer import PredictionWriter
     from winclip_lit.lit_module import WinCLIPModule
 
-    split = str(cfg.predict.split)
+    splits = split_names(cfg.predict.split)
 
     def prepare(cfg: DictConfig, checkpoint: Checkpoint | None) -> None:
-        check_split(cfg.dataset, split)
+        for split in splits:
+            check_split(cfg.dataset, split)
         prepare_dataset(cfg)
         OmegaConf.update(cfg, "dataset.categories", submission_categories(cfg, checkpoint, run.overrides))
 
     session = start_session(cfg, run, prepare=prepare)
     cfg, model, checkpoint = session.cfg, session.model, session.checkpoint
     datamodule = session.datamodule()
-    files = {category: datamodule.submission_files(category, split) for category in datamodule.categories}
+    files = {
+        (category, split): datamodule.submission_files(category, split)
+        for category in datamodule.categories
+        for split in splits
+    }
     folder = run.output_dir / SUBMISSION_DIR
     module = WinCLIPModule(model, cache=session.cache)
     rows: list[list[Any]] = []
     skipped: list[tuple[str, str]] = []
     where = f"checkpoint {cfg.ckpt_path}" if checkpoint else "a run without ckpt_path"
-    for category, images in files.items():
-        module.set_category(category_inputs(category, datamodule, checkpoint)[0])
+    for (category, split), images in files.items():
+        if module.category_inputs is None or module.category_inputs.name != category:
+            module.set_category(category_inputs(category, datamodule, checkpoint)[0])
         decision = choose_thresholds(
             cfg.predict.get("threshold"), checkpoint.thresholds.get(category) if checkpoint else None, where
         )
@@ -117,8 +130,9 @@ def run_submission(cfg: DictConfig, run: RunContext) -> Path | None:
     report_skipped(
         run.output_dir, skipped, f"the submission and {scores_file} hold the other {len(rows)}", console.print
     )
-    what = f"{len(files)} categor{'y' if len(files) == 1 else 'ies'}, {len(rows)} {split} images"
-    if split == getattr(datamodule, "test_dir", None):  # the labelled split: nothing to upload
+    count = len(datamodule.categories)
+    what = f"{count} categor{'y' if count == 1 else 'ies'}, {len(rows)} {' + '.join(splits)} images"
+    if splits == [getattr(datamodule, "test_dir", None)]:  # the labelled split: nothing to upload
         console.print(f"submission layout ({what}) in {folder}: a local dry run of {split}, not for upload")
     else:
         console.print(f"submission ({what}) in {folder}: upload this folder to the benchmark server")
