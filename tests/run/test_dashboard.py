@@ -97,3 +97,46 @@ def test_a_toy_panel_from_the_config_reaches_the_csv_logger(
     results = _rows(tmp_path / "csv" / "results.csv")
     assert [r["category"] for r in results] == ["bottle", "metal_nut", "mean"]
     assert (tmp_path / "csv" / "metrics.csv").is_file()
+
+
+@pytest.mark.slow
+def test_panels_under_two_process_ddp_show_what_one_process_shows(
+    tmp_path: Path, mvtec_args: list[str], data_dir: Path
+) -> None:
+    """``trainer=ddp trainer.devices=2`` through the command: rank 0 shows every test image once (the
+    per-image table, the samples, the score files), as a one-process run does."""
+    from run_support import run_cli
+
+    args = [a for a in mvtec_args if not a.startswith(("logger=", "dataset.categories="))]
+    common = [*args, "dataset.categories=[bottle]", "shot=1", "logger=csv", "loader.batch_size=2"]
+    one, two = tmp_path / "one", tmp_path / "two"
+    run_cli(tmp_path, "evaluate.py", *common, f"hydra.run.dir={one}")
+    run_cli(
+        tmp_path,
+        "evaluate.py",
+        *common,
+        "trainer=ddp",
+        "trainer.accelerator=cpu",
+        "trainer.devices=2",
+        f"hydra.run.dir={two}",
+    )
+    tests = sorted((data_dir / "mvtec_anomaly_detection" / "bottle" / "test").rglob("*.png"))
+    tables = {}
+    for run in (one, two):
+        rows = sorted(_rows(run / "csv" / "bottle-images.csv"), key=lambda r: r["file"])
+        assert sorted(Path(r["file"]).name for r in rows) == sorted(p.name for p in tests)  # each once
+        tables[run] = rows
+        samples = sorted(p.name for p in (run / "figures" / "bottle" / "samples").iterdir())
+        assert len(samples) == len(tests)
+        tables[run, "samples"] = samples
+        tables[run, "scores"] = sorted(_rows(run / "scores" / "bottle.csv"), key=lambda r: r["image"])
+    assert tables[one, "samples"] == tables[two, "samples"]
+    for a, b in zip(tables[one], tables[two], strict=True):
+        assert a["file"] == b["file"] and a["label"] == b["label"]
+        assert float(a["image_score"]) == pytest.approx(float(b["image_score"]), abs=1e-5)
+    for a, b in zip(tables[one, "scores"], tables[two, "scores"], strict=True):
+        assert a["image"] == b["image"]
+        assert float(a["max_pixel_score"]) == pytest.approx(float(b["max_pixel_score"]), abs=1e-5)
+    assert (two / ".ddp" / "job.yaml").is_file()  # rank 1 ran in a second process
+    assert (two / "figures" / "bottle" / "curves.png").is_file()
+    assert [r["category"] for r in _rows(two / "csv" / "results.csv")] == ["bottle", "mean"]
