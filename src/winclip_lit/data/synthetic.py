@@ -111,6 +111,25 @@ def _write_anomaly(
     category.test_defect.append(image_path)
 
 
+def _good_images(
+    rng: np.random.Generator,
+    category: SyntheticCategory,
+    train: Path,
+    test: Path,
+    counts: tuple[int, int],
+    suffix: str = ".png",
+    validation: Path | None = None,
+) -> None:
+    """Write a layout's normal images, ``<train>/000<suffix> ...`` (each followed by ``<validation>/000<suffix>``
+    where the layout has a validation folder) then ``<test>/000<suffix> ...``; ``counts`` = (train, test)."""
+    for i in range(counts[0]):
+        category.train.append(_normal(rng, category, train / f"{i:03d}{suffix}"))
+        if validation is not None:
+            _normal(rng, category, validation / f"{i:03d}{suffix}")
+    for i in range(counts[1]):
+        category.test_good.append(_normal(rng, category, test / f"{i:03d}{suffix}"))
+
+
 def _normal(
     rng: np.random.Generator,
     category: SyntheticCategory,
@@ -174,14 +193,7 @@ def make_mvtec(
     for name in categories:
         cat = SyntheticCategory(name, tuple(size), name in grayscale)
         base = root / name
-        for i in range(n_train):
-            cat.train.append(
-                _save(_noise(rng, cat.size, cat.grayscale), base / "train" / "good" / f"{i:03d}.png")
-            )
-        for i in range(n_good_test):
-            cat.test_good.append(
-                _save(_noise(rng, cat.size, cat.grayscale), base / "test" / "good" / f"{i:03d}.png")
-            )
+        _good_images(rng, cat, base / "train" / "good", base / "test" / "good", (n_train, n_good_test))
         for defect in defects:
             for i in range(n_defect):
                 image_path = base / "test" / defect / f"{i:03d}.png"
@@ -320,10 +332,9 @@ def make_mvtec_layout(
         image_ext, mask_ext = (extensions or {}).get(name, (".png", ".png"))
         cat = SyntheticCategory(name, tuple(size), name in grayscale)
         base = root / name
-        for i in range(n_train):
-            cat.train.append(_normal(rng, cat, base / "train" / normal / f"{i:03d}{image_ext}"))
-        for i in range(n_good_test):
-            cat.test_good.append(_normal(rng, cat, base / "test" / normal / f"{i:03d}{image_ext}"))
+        _good_images(
+            rng, cat, base / "train" / normal, base / "test" / normal, (n_train, n_good_test), image_ext
+        )
         for defect in defects:
             for i in range(n_defect):
                 image_path = base / "test" / defect / f"{i:03d}{image_ext}"
@@ -512,11 +523,13 @@ def make_mvtec_ad2(
     for name in categories:
         cat = SyntheticCategory(name, tuple(size), False)
         base = root / name
-        for i in range(n_train):
-            cat.train.append(_normal(rng, cat, base / "train" / "good" / f"{i:03d}_regular.png"))
-            _normal(rng, cat, base / "validation" / "good" / f"{i:03d}_regular.png")
-        for i in range(n_good_test):
-            cat.test_good.append(_normal(rng, cat, base / "test_public" / "good" / f"{i:03d}_regular.png"))
+        counts = (n_train, n_good_test)
+        train, validation, test = (
+            base / "train" / "good",
+            base / "validation" / "good",
+            base / "test_public" / "good",
+        )
+        _good_images(rng, cat, train, test, counts, "_regular.png", validation)
         for i in range(n_defect):
             stem = f"{i:03d}_regular"
             mask = base / "test_public" / "ground_truth" / "bad" / f"{stem}_mask.png"
@@ -546,11 +559,13 @@ def make_mvtec_loco(
     for name in categories:
         cat = SyntheticCategory(name, tuple(size), False)
         base = root / name
-        for i in range(n_train):
-            cat.train.append(_normal(rng, cat, base / "train" / "good" / f"{i:03d}.png"))
-            _normal(rng, cat, base / "validation" / "good" / f"{i:03d}.png")
-        for i in range(n_good_test):
-            cat.test_good.append(_normal(rng, cat, base / "test" / "good" / f"{i:03d}.png"))
+        counts = (n_train, n_good_test)
+        train, validation, test = (
+            base / "train" / "good",
+            base / "validation" / "good",
+            base / "test" / "good",
+        )
+        _good_images(rng, cat, train, test, counts, validation=validation)
         for kind in ("logical_anomalies", "structural_anomalies"):
             for i in range(n_defect):
                 image = base / "test" / kind / f"{i:03d}.png"
