@@ -84,23 +84,31 @@ def winclip_lit(tmp: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.slow
-def test_train_checkpoint_predict_and_export_apply_the_same_thresholds(
-    many_normals: Path, tmp_path: Path
-) -> None:
-    data = [*TINY, f"dataset.root={many_normals}", "dataset.categories=[bottle]"]
+@pytest.fixture(scope="module")
+def conformal_checkpoint(many_normals: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``winclip-lit train shot=1 threshold=conformal`` on the many-normals category: its checkpoint.pt."""
+    tmp = tmp_path_factory.mktemp("conformal")
     trained = winclip_lit(
-        tmp_path,
+        tmp,
         "train",
-        *data,
+        *TINY,
+        f"dataset.root={many_normals}",
+        "dataset.categories=[bottle]",
         "shot=1",
         "threshold=conformal",
         f"threshold.alpha={ALPHA}",
         "threshold.num_calibration=19",
-        f"hydra.run.dir={tmp_path / 'train'}",
+        f"hydra.run.dir={tmp / 'train'}",
     )
     assert trained.returncode == 0, trained.stderr
-    checkpoint = tmp_path / "train" / "checkpoint.pt"
+    return tmp / "train" / "checkpoint.pt"
+
+
+@pytest.mark.slow
+def test_train_checkpoint_predict_and_export_apply_the_same_thresholds(
+    many_normals: Path, conformal_checkpoint: Path, tmp_path: Path
+) -> None:
+    checkpoint = conformal_checkpoint
     stored = torch.load(checkpoint, weights_only=True)["thresholds"]["bottle"]
     assert stored["method"] == "conformal" and stored["num_calibration"] == 19
     images = many_normals / "bottle" / "test"
@@ -166,23 +174,12 @@ def test_train_checkpoint_predict_and_export_apply_the_same_thresholds(
 
 @pytest.mark.slow
 def test_evaluate_with_a_checkpoint_reports_the_rates_at_its_stored_thresholds(
-    many_normals: Path, tmp_path: Path
+    many_normals: Path, conformal_checkpoint: Path, tmp_path: Path
 ) -> None:
     """evaluate ckpt_path=... judges the decision predict will make: the checkpoint's thresholds, unless the
     command line chooses another threshold."""
     data = [*TINY, f"dataset.root={many_normals}", "dataset.categories=[bottle]"]
-    trained = winclip_lit(
-        tmp_path,
-        "train",
-        *data,
-        "shot=1",
-        "threshold=conformal",
-        f"threshold.alpha={ALPHA}",
-        "threshold.num_calibration=19",
-        f"hydra.run.dir={tmp_path / 'train'}",
-    )
-    assert trained.returncode == 0, trained.stderr
-    checkpoint = tmp_path / "train" / "checkpoint.pt"
+    checkpoint = conformal_checkpoint
     stored = torch.load(checkpoint, weights_only=True)["thresholds"]["bottle"]
     evaluated = winclip_lit(
         tmp_path, "evaluate", *data, f"ckpt_path={checkpoint}", f"hydra.run.dir={tmp_path / 'evaluate'}"
