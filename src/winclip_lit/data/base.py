@@ -144,6 +144,7 @@ class AnomalyDataModule(L.LightningDataModule):
         # Listing is cheap: missing masks or empty folders fail here, before any model is loaded.
         self._records: dict[str, list[TestRecord]] = {c: self._list_records(c) for c in self.categories}
         self._references: dict[str, list[Path]] = {}
+        self._pools: dict[str, list[Path]] = {}
         self._validation: dict[str, list[TestRecord]] = {}
         for category in self.categories:  # k larger than a pool fails here too
             self.reference_files(category)
@@ -169,6 +170,12 @@ class AnomalyDataModule(L.LightningDataModule):
     def _reference_pool(self, category: str) -> list[Path]:
         """The category's normal images that references are drawn from (never tested)."""
         raise NotImplementedError
+
+    def _pool(self, category: str) -> list[Path]:
+        """``_reference_pool(category)``, listed once (references and calibration images draw from it)."""
+        if category not in self._pools:
+            self._pools[category] = self._reference_pool(category)
+        return list(self._pools[category])
 
     def has_masks(self, category: str | None = None) -> bool:
         """Whether anomalous test images of ``category`` come with pixel ground truth."""
@@ -230,7 +237,7 @@ class AnomalyDataModule(L.LightningDataModule):
         if self.k_shot == 0:
             return []
         if category not in self._references:
-            files = sample_reference_files(self._reference_pool(category), self.k_shot, self.seed)
+            files = sample_reference_files(self._pool(category), self.k_shot, self.seed)
             log.info(
                 "%s/%s: %d-shot references (seed %d): %s",
                 self.dataset_name,
@@ -264,7 +271,7 @@ class AnomalyDataModule(L.LightningDataModule):
         """
         category = self._validate(category)
         k = self.k_shot if skip is None else int(skip)
-        files = calibration_files(self._reference_pool(category), k, n, self.seed)
+        files = calibration_files(self._pool(category), k, n, self.seed)
         records = [TestRecord(image=p, mask=None, label=0, defect="good") for p in files]
         return AnomalyTestDataset(records, self.transform, self.eval_size, category, self.mask_threshold)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -287,3 +289,18 @@ def lossy_mask_reason(mask: Image.Image) -> str | None:
     if levels.size > MAX_GREY_LEVELS:
         return f"holds {levels.size} distinct grey levels"
     return None
+
+
+def read_json(path: Path, what: str, missing_hint: str, invalid_hint: str) -> Any:
+    """The parsed JSON file ``path`` (UTF-8, a byte-order mark allowed).
+
+    Raises:
+        DatasetError: One line naming ``what`` and ``path``, with ``missing_hint`` when the file does not
+            exist and ``invalid_hint`` when it is not JSON.
+    """
+    if not path.is_file():
+        raise DatasetError(f"{what} {path} does not exist; {missing_hint}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"{what} {path} is not valid JSON ({exc}); {invalid_hint}") from exc

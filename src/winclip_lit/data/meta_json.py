@@ -8,13 +8,13 @@ The categories are the class names. References come only from ``train`` entries 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from winclip_lit.data.base import AnomalyDataModule
 from winclip_lit.data.dataset import TestRecord
 from winclip_lit.data.errors import DatasetError, warn_dataset
+from winclip_lit.data.io import read_json
 
 META_FILE = "meta.json"
 _KEYS = ("img_path", "mask_path", "anomaly")
@@ -26,15 +26,13 @@ def read_meta(path: Path) -> dict[str, dict[str, list[dict[str, Any]]]]:
     Raises:
         DatasetError: If the file is missing, not JSON, or not shaped ``{"test": {cls: [entry, ...]}}``.
     """
-    if not path.is_file():
-        raise DatasetError(
-            f"meta.json {path} does not exist; write it with the dataset's generator script "
-            "(APRIL-GAN/AnomalyCLIP convention) or point dataset.root at the folder that holds it"
-        )
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DatasetError(f"meta.json {path} is not valid JSON ({exc}); regenerate it") from exc
+    meta = read_json(
+        path,
+        "meta.json",
+        "write it with the dataset's generator script (APRIL-GAN/AnomalyCLIP convention) or point "
+        "dataset.root at the folder that holds it",
+        "regenerate it",
+    )
     parts = {}
     for split in ("train", "test"):
         part = meta.get(split, {}) if isinstance(meta, dict) else None

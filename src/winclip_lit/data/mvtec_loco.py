@@ -47,7 +47,8 @@ class MVTecLOCODataModule(MVTecLayoutDataModule):
         )
         if not masks:
             raise DatasetError(
-                f"test image {image} has no mask: expected {folder / '000.png'} (one file per defect "
+                f"test image {image} has no mask: expected "
+                f"{gt_dir / self.mask_example.format(stem=image.stem)} (one file per defect "
                 "region); restore the ground_truth folder (re-extract the dataset)"
             )
         return TestRecord(image, masks[0], 1, defect, tuple(masks[1:]))

@@ -10,13 +10,13 @@ that do not show the defect are normal, as the JSON says.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from winclip_lit.data.base import AnomalyDataModule
 from winclip_lit.data.dataset import TestRecord
 from winclip_lit.data.errors import DatasetError
+from winclip_lit.data.io import read_json
 
 REALIAD_CATEGORIES = (
     "audiojack",
@@ -120,16 +120,12 @@ class RealIADDataModule(AnomalyDataModule):
     def _split(self, category: str) -> dict[str, Any]:
         if category not in self._splits:
             path = self.json_dir / f"{category}.json"
-            if not path.is_file():
-                raise DatasetError(
-                    f"Real-IAD split file {path} does not exist; re-extract {self.json_variant} or choose other categories"
-                )
-            try:
-                split = json.loads(path.read_text(encoding="utf-8-sig"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise DatasetError(
-                    f"Real-IAD split file {path} is not valid JSON ({exc}); re-extract it"
-                ) from exc
+            split = read_json(
+                path,
+                "Real-IAD split file",
+                f"re-extract {self.json_variant} or choose other categories",
+                "re-extract it",
+            )
             if not isinstance(split, dict) or not all(
                 isinstance(split.get(k), list) for k in ("train", "test")
             ):
