@@ -21,3 +21,14 @@ def one_line(error: BaseException | str, limit: int | None = None) -> str:
     if limit is not None and len(text) > limit:
         text = text[: max(limit - 3, 0)] + "..."
     return text
+
+
+def error_chain(error: BaseException, depth: int = 8) -> list[BaseException]:
+    """``error`` and the errors it was raised from or during (``__cause__``, else ``__context__``), at most
+    ``depth`` of them: libraries wrap the error that says what happened (open_clip, Lightning, Hydra)."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = error
+    while seen is not None and len(chain) < depth:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return chain

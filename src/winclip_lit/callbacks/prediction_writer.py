@@ -21,8 +21,8 @@ class PredictionWriter(BasePredictionWriter):
         overlay_names: The unique overlay name of each image (same order).
         threshold: Image threshold of the ``anomalous`` column.
         pixel_threshold: Threshold of the overlay outlines and ``masks/`` (default ``threshold``).
-        also: Called with each scored image's path and (H, W) map on the rank that scored it, for more
-            files per image (e.g. :func:`~winclip_lit.reporting.submission.write_submission_image`).
+        also: Called with each scored image's path and its map at the image's size on the rank that scored
+            it, for more files per image (e.g. :func:`~winclip_lit.reporting.submission.write_submission_image`).
     """
 
     def __init__(
@@ -62,9 +62,8 @@ class PredictionWriter(BasePredictionWriter):
                 anomaly_map,
                 self.threshold,
                 self.pixel_threshold,
+                self.also,
             )
-            if self.also is not None:
-                self.also(self.files[index], anomaly_map)
             self._mine.append((index, row, ""))
 
     def write_on_epoch_end(self, trainer: Any, pl_module: Any, predictions: Any, batch_indices: Any) -> None:

@@ -204,7 +204,7 @@ def export_onnx(model: WinCLIP, path: str | Path, opset: int | None = None, int8
         if int8:
             graph = Path(tmp) / "int8.onnx"
             quantize_onnxruntime(Path(tmp) / "graph.onnx", graph, ENCODER_SCOPE)
-        opset = graph_opset(graph)  # what the file really declares, for the sidecar
+            opset = graph_opset(graph)  # what the quantized file declares (trace_onnx checked the traced one)
         graph.replace(path)
     write_sidecar(path, export_info(model, "onnx", ONNXRUNTIME_DYNAMIC if int8 else None, opset))
     return path
@@ -228,7 +228,9 @@ def export_openvino(model: WinCLIP, path: str | Path, opset: int | None = None, 
         if int8:
             graph = Path(tmp) / "int8.onnx"
             compress_weights(Path(tmp) / "graph.onnx", graph, ENCODER_SCOPE)
-        opset = graph_opset(graph)  # what the converted graph really declares, for the sidecar
+            opset = graph_opset(
+                graph
+            )  # what the compressed graph declares (trace_onnx checked the traced one)
         onnx_to_openvino(graph, path)
     write_sidecar(path, export_info(model, "openvino", OPENVINO_WEIGHTS if int8 else None, opset))
     return path

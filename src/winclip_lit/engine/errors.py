@@ -6,6 +6,7 @@ import errno
 from pathlib import Path
 
 from winclip_lit.config.errors import ConfigError
+from winclip_lit.messages import error_chain
 
 __all__ = ["ConfigError", "PartialResultError", "environment_failure", "user_errors"]
 
@@ -54,11 +55,9 @@ def environment_failure(error: BaseException, task: str, output_dir: Path) -> st
     The line names the file, the cause and what to do; an evaluation adds how to continue it, since its
     finished categories are kept in ``metrics.partial.jsonl``.
     """
-    seen, chain = error, []
-    while seen is not None and len(chain) < 8:
-        chain.append(seen)
-        seen = seen.__cause__ or seen.__context__
-    cause = next((e for e in chain if isinstance(e, OSError) and e.errno in ENVIRONMENT_ERRNOS), None)
+    cause = next(
+        (e for e in error_chain(error) if isinstance(e, OSError) and e.errno in ENVIRONMENT_ERRNOS), None
+    )
     if cause is None:
         return None
     where = f"cannot write {cause.filename}" if cause.filename else "a file could not be written"

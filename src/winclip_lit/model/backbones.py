@@ -15,7 +15,7 @@ import open_clip
 import torch
 from torch import nn
 
-from winclip_lit.messages import one_line
+from winclip_lit.messages import error_chain, one_line
 from winclip_lit.model.errors import UnsupportedBackboneError, WeightsUnavailableError
 from winclip_lit.model.options import DEFAULT_MODEL_NAME, DEFAULT_PRETRAINED
 from winclip_lit.model.preprocess import OPENAI_MEAN, OPENAI_STD
@@ -203,11 +203,8 @@ def is_weights_problem(error: BaseException, pretrained: str | None) -> bool:
         from safetensors import SafetensorError
 
         kinds.append(SafetensorError)
-    chain, seen = [], error
-    while seen is not None and len(chain) < 8:  # open_clip wraps download errors in a RuntimeError
-        chain.append(seen)
-        seen = seen.__cause__ or seen.__context__
-    if any(isinstance(e, tuple(kinds)) for e in chain):
+    # open_clip wraps download errors in a RuntimeError
+    if any(isinstance(e, tuple(kinds)) for e in error_chain(error)):
         return True
     if isinstance(error, RuntimeError) and str(error).startswith("Failed to download"):
         return True  # open_clip's own wording for "no network and not in the cache"

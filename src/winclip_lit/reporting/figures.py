@@ -227,12 +227,15 @@ def save_overlay(
         threshold: Outline threshold.
         mask: Optional (H, W) ground truth in {0, 1}.
     """
-    from PIL import Image
+    from winclip_lit.reporting.overlays import save_panel
 
+    return save_panel(Path(path), _panel(image_path, anomaly_map, threshold, mask))
+
+
+def _panel(image_path: str | Path, anomaly_map: Any, threshold: float, mask: Any | None) -> np.ndarray:
     from winclip_lit.reporting.overlays import panel
 
-    picture = panel(image_path, _numpy(anomaly_map), threshold, None if mask is None else _numpy(mask))
-    return write_atomic(path, lambda handle: Image.fromarray(picture).save(handle, format="PNG"))
+    return panel(image_path, _numpy(anomaly_map), threshold, None if mask is None else _numpy(mask))
 
 
 def _numpy(value: Any) -> np.ndarray:
@@ -241,9 +244,7 @@ def _numpy(value: Any) -> np.ndarray:
 
 def sample_figure(result: ImageResult, anomaly_map: Any, threshold: float, mask: Any | None = None) -> Figure:
     """A sample's [image | map overlay | ground truth] titled with its file, defect type and score."""
-    from winclip_lit.reporting.overlays import panel
-
-    picture = panel(result.file, _numpy(anomaly_map), threshold, None if mask is None else _numpy(mask))
+    picture = _panel(result.file, anomaly_map, threshold, mask)
     height, width = picture.shape[:2]
     figure = new_figure(max(3.0, width / DPI), height / DPI + 0.5)
     axes = figure.add_subplot(1, 1, 1)

@@ -24,7 +24,7 @@ LEDGER_HEADER = ("dataset", "category", "k", "seed", *LEDGER_METRICS, "config_ha
 def config_hash(config: Mapping[str, Any]) -> str:
     """12 hex digits of the sha256 of the run's result-defining setting, without the seed and the keys that
     only say where the data lives: runs of one setting share it across seeds and machines."""
-    setting = {k: v for k, v in setting_of(dict(config)).items() if k not in LOCATION_KEYS and k != SEED_KEY}
+    setting = {k: v for k, v in setting_of(dict(config)).items() if k not in LOCATION_KEYS}
     setting.pop("shot.seed", None)
     text = json.dumps(setting, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -118,6 +118,7 @@ def write_image_result(
     anomaly_map: Any,
     threshold: float,
     pixel_threshold: float | None = None,
+    also: Callable[[Path, np.ndarray], Any] | None = None,
 ) -> list[Any]:
     """Draw ``overlays/<overlay>`` and ``masks/<overlay>`` of one scored image; return its row of ``scores.csv``.
 
@@ -129,12 +130,15 @@ def write_image_result(
         anomaly_map: Its (H, W) anomaly map (numpy array or CPU tensor).
         threshold: Image threshold of the ``anomalous`` column.
         pixel_threshold: Outline threshold of the overlay and of the mask (default ``threshold``).
+        also: Called with the image's path and its map at the image's size, for more files per image.
     """
     values = np.asarray(anomaly_map, dtype=np.float32)
     pixel = threshold if pixel_threshold is None else pixel_threshold
     save_panel(output_dir / "overlays" / overlay, panel(path, values, pixel))
     full = resize_map(values, image_size_hw(Path(path)))  # the image's own size, as the metrics resize
     save_mask(output_dir / "masks" / overlay, full >= pixel)
+    if also is not None:
+        also(Path(path), full)
     score = float(score)
     return [str(path), f"{score:.6f}", f"{float(full.max()):.6f}", int(score >= threshold), overlay]
 
@@ -144,7 +148,7 @@ def finish_prediction(
     rows: Sequence[Sequence[Any]],
     skipped: Sequence[tuple[str, str]],
     scored_by: str,
-    threshold: float | Decision,
+    threshold: Decision,
     say: Callable[[str], Any],
 ) -> Path:
     """Write ``scores.csv``, say what was scored; with skipped files also ``skipped.txt`` and raise.
@@ -154,7 +158,7 @@ def finish_prediction(
         rows: The rows of the scored images, in listing order.
         skipped: ``(path, reason)`` of each unreadable image, in listing order.
         scored_by: What scored them, for the summary line (``as 'screw'``, ``with screw.onnx (openvino)``).
-        threshold: The thresholds applied (a number: image and pixel alike), for the summary lines.
+        threshold: The thresholds applied and where they came from, for the summary lines.
         say: Prints one line.
 
     Returns:
@@ -163,8 +167,6 @@ def finish_prediction(
     Raises:
         PartialResultError: Some images were skipped (after everything else is written).
     """
-    if not isinstance(threshold, Decision):
-        threshold = Decision(float(threshold), float(threshold), "given")
     scores_file = write_csv(output_dir / "scores.csv", SCORE_COLUMNS, rows)
     flagged = sum(int(row[3]) for row in rows)
     say(

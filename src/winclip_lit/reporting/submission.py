@@ -43,7 +43,7 @@ def write_submission_image(
         folder: The submission folder (``<run dir>/submission``).
         image: The scored image file (its size is read from the header).
         dataset_root: The dataset root that ``image`` lies under.
-        anomaly_map: Its (H, W) anomaly map at the model's size (numpy array or CPU tensor).
+        anomaly_map: Its (H, W) anomaly map, at the model's or already at the image's size (array or CPU tensor).
         pixel_threshold: Pixels of the upsampled map at or above it are 255 in the PNG.
     """
     import tifffile
