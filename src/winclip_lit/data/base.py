@@ -98,6 +98,8 @@ class AnomalyDataModule(L.LightningDataModule):
     dataset_name: ClassVar[str] = "dataset"
     known_categories: ClassVar[tuple[str, ...]] = ()
     download_hint: ClassVar[str] = ""
+    #: Anomaly types whose metrics are reported beside the total (MVTec LOCO's logical and structural).
+    reported_defect_types: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -179,6 +181,10 @@ class AnomalyDataModule(L.LightningDataModule):
 
     def has_masks(self, category: str | None = None) -> bool:
         """Whether anomalous test images of ``category`` come with pixel ground truth."""
+        return True
+
+    def has_both_labels(self, category: str) -> bool:
+        """Whether ``category``'s test set has normal and anomalous images (image metrics defined)."""
         return True
 
     # ----- categories ------------------------------------------------------------------------------

@@ -26,8 +26,7 @@ def metrics_for(
 
 def has_both_labels(datamodule: AnomalyDataModule, category: str) -> bool:
     """Whether ``category``'s test set has normal and anomalous images (image metrics defined)."""
-    check = getattr(datamodule, "has_both_labels", None)
-    return True if check is None else bool(check(category))
+    return bool(datamodule.has_both_labels(category))
 
 
 def defect_groups(datamodule: AnomalyDataModule, category: str) -> dict[str, list[int]]:
@@ -35,7 +34,7 @@ def defect_groups(datamodule: AnomalyDataModule, category: str) -> dict[str, lis
     empty unless the dataset reports types (``reported_defect_types``: MVTec LOCO)."""
     from winclip_lit.metrics.defect_types import defect_type_samples
 
-    types = getattr(datamodule, "reported_defect_types", ())
+    types = datamodule.reported_defect_types
     if not types:
         return {}
     records = datamodule.test_records(category)

@@ -256,9 +256,8 @@ class WinCLIP(nn.Module):
             compose_prompts(name, list(self.options.anomalous_states), templates),
         )
 
-    def _prompt_record(self, category: str) -> dict[str, Any]:
+    def _prompt_record(self, normal: list[str], anomalous: list[str]) -> dict[str, Any]:
         """The sentences (and averaging) of a category's text embeddings, as the category state records them."""
-        normal, anomalous = self.prompts(category)
         return {"normal": normal, "anomalous": anomalous, "text_average": self.options.text_average}
 
     @torch.no_grad()
@@ -283,7 +282,7 @@ class WinCLIP(nn.Module):
         state.text_embeddings = cached.to(self.device, self.dtype)
         state.category = category
         state.class_name = self.class_name_of(category)
-        state.prompts = self._prompt_record(category)
+        state.prompts = self._prompt_record(normal, anomalous)
         state.feature_fingerprint = self.feature_fingerprint()
 
     def clear(self) -> None:
@@ -475,5 +474,5 @@ class WinCLIP(nn.Module):
             )
         saved = state.prompts or {}
         saved = {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in saved.items()}
-        if saved != self._prompt_record(state.category):
+        if saved != self._prompt_record(*self.prompts(state.category)):
             self.set_class_name(state.category)
