@@ -14,7 +14,6 @@ import torch.nn.functional as F
 from winclip_lit import WinCLIP, WinCLIPOutput
 from winclip_lit.gather import gather_from_ranks
 from winclip_lit.metrics import AnomalyMetrics
-from winclip_lit.metrics.defect_types import metrics_by_defect_type
 from winclip_lit.metrics.thresholds import decision_metrics, pixel_counts
 from winclip_lit.samples import ImageResult
 
@@ -223,8 +222,8 @@ class WinCLIPModule(L.LightningModule):
 
     def on_test_epoch_end(self) -> None:
         """Compute the category's metrics (a collective call under DDP), log them, stop the clock."""
-        self.results = {name: float(value) for name, value in self.metrics.compute().items()}
-        self.results_by_type = metrics_by_defect_type(self.metrics, self.defect_groups)
+        total, self.results_by_type = self.metrics.compute_with_subsets(self.defect_groups)  # one sync
+        self.results = {name: float(value) for name, value in total.items()}
         self.seconds = time.perf_counter() - self._started
         self.images = self._gather(self.images)
         self.samples = self._gather(self.samples)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,17 @@ DEFAULT_MAX_EXACT_GB = 4.0
 
 class BinnedFallbackWarning(UserWarning):
     """Exact pixel metrics switched to binned mode because their memory would pass ``max_exact_gb``."""
+
+
+@dataclass(frozen=True)
+class _Samples:
+    """The image states of one computation, their sample ids (empty without) and which samples count
+    (the first occurrence of each id; None: all)."""
+
+    scores: Tensor
+    labels: Tensor
+    ids: np.ndarray
+    keep: np.ndarray | None
 
 
 @dataclass(frozen=True)
@@ -231,7 +243,7 @@ class AnomalyMetrics(Metric):
         out. Values are fractions in [0, 1], NaN (with a warning) where a metric is undefined; ``mad``
         is NaN when one of the seven is.
         """
-        return self._values(self._rank())
+        return self._values(self._rank(self._samples()))
 
     def compute_subset(self, sample_ids: Sequence[int]) -> dict[str, float]:
         """:meth:`compute` over the samples whose ``sample_ids`` are listed (e.g. the normal images and one
@@ -244,12 +256,52 @@ class AnomalyMetrics(Metric):
             >>> m.compute_subset([0, 1, 3])["image_auroc"]
             1.0
         """
-        with self.sync_context(
+        with self._synced():
+            return self._values(self._rank(self._samples(), _ids(sample_ids)))
+
+    def compute_with_subsets(
+        self, groups: Mapping[str, Sequence[int]]
+    ) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+        """:meth:`compute` and :meth:`compute_subset` of each group, from one synchronisation of the states.
+
+        Returns ``(compute(), {name: compute_subset(ids)})`` with the same values and warnings as those
+        calls one after the other, but the states are gathered across DDP ranks once rather than once per
+        call. A collective call under DDP (every rank passes the same groups); the total is cached and its
+        ranking kept for :meth:`curves`, as by :meth:`compute`.
+
+        Examples:
+            >>> m = AnomalyMetrics(pixel=False)
+            >>> m.update(torch.tensor([0.1, 0.4, 0.35, 0.8]), torch.tensor([0, 0, 1, 1]), sample_ids=torch.arange(4))
+            >>> total, parts = m.compute_with_subsets({"a": [0, 1, 3]})
+            >>> total["image_auroc"], parts["a"]["image_auroc"]
+            (0.75, 1.0)
+        """
+        if not groups:
+            return self.compute(), {}
+        if not self.update_called:  # the warning of torchmetrics' wrapper around compute()
+            rank_zero_warn(
+                f"The ``compute`` method of metric {self.__class__.__name__}"
+                " was called before the ``update`` method which may lead to errors,"
+                " as metric states have not yet been updated.",
+                UserWarning,
+            )
+        with self._synced():
+            samples = self._samples()
+            total = self._computed
+            if total is None:
+                total = self._values(self._rank(samples))
+                if self.compute_with_cache:
+                    self._computed = total
+            parts = {name: self._values(self._rank(samples, _ids(ids))) for name, ids in groups.items()}
+        return total, parts
+
+    def _synced(self) -> AbstractContextManager[None]:
+        """The states gathered across DDP ranks, as inside :meth:`compute` (restored on exit)."""
+        return self.sync_context(
             dist_sync_fn=self.dist_sync_fn,
             should_sync=getattr(self, "_to_sync", True),
             should_unsync=getattr(self, "_should_unsync", True),
-        ):
-            return self._values(self._rank(np.asarray(sample_ids, dtype=np.int64)))
+        )
 
     def _values(self, ranked: _Ranked) -> dict[str, float]:
         image = ranked.image
@@ -291,24 +343,24 @@ class AnomalyMetrics(Metric):
         """
         ranked = self._ranked
         if ranked is None or ranked.update_count != self._update_count:
-            with self.sync_context(
-                dist_sync_fn=self.dist_sync_fn,
-                should_sync=getattr(self, "_to_sync", True),
-                should_unsync=getattr(self, "_should_unsync", True),
-            ):
-                ranked = self._rank()
+            with self._synced():
+                ranked = self._rank(self._samples())
         return all_curves(ranked.image, ranked.pixel, ranked.n_regions, self.fpr_limit, max_points)
 
-    def _rank(self, subset: np.ndarray | None = None) -> _Ranked:
-        """Ranks the (synchronised) states, or only the samples whose ids are in ``subset``; the ranking
-        of all samples is kept for :meth:`curves`."""
+    def _samples(self) -> _Samples:
+        """The (synchronised) image states, their sample ids and the first occurrence of each id."""
         scores, labels = _cat(self.image_scores, torch.float64), _cat(self.labels, torch.uint8)
-        keep = self._keep_mask(len(scores))
+        ids = _cat(self.sample_ids, torch.int64).cpu().numpy()
+        return _Samples(scores, labels, ids, _first_occurrences(ids, len(scores)))
+
+    def _rank(self, samples: _Samples, subset: np.ndarray | None = None) -> _Ranked:
+        """Ranks the samples (de-duplicated by id), or only those whose ids are in ``subset``; the ranking
+        of all samples is kept for :meth:`curves`."""
+        scores, labels, keep = samples.scores, samples.labels, samples.keep
         if subset is not None:
-            ids = _cat(self.sample_ids, torch.int64).cpu().numpy()
-            if len(ids) != len(scores):
+            if len(samples.ids) != len(scores):
                 raise ValueError("compute_subset needs sample_ids in every update")
-            chosen = np.isin(ids, subset)
+            chosen = np.isin(samples.ids, subset)
             keep = chosen if keep is None else keep & chosen
         if keep is not None:
             rows = torch.from_numpy(keep).to(scores.device)
@@ -322,19 +374,6 @@ class AnomalyMetrics(Metric):
         if subset is None:
             self._ranked = ranked
         return ranked
-
-    def _keep_mask(self, n: int) -> np.ndarray | None:
-        ids = _cat(self.sample_ids, torch.int64).cpu().numpy()
-        if len(ids) == 0:
-            return None
-        if len(ids) != n:
-            raise ValueError(f"sample_ids given for {len(ids)} of {n} samples; give them for all or none")
-        first = np.unique(ids, return_index=True)[1]
-        if len(first) == n:
-            return None
-        keep = np.zeros(n, dtype=bool)
-        keep[first] = True
-        return keep
 
     def _binned(self, scores: Tensor, labels: Tensor) -> RankCurve:
         counts = histograms(scores, labels, self.num_thresholds)
@@ -398,6 +437,25 @@ def _world_size(metric: Metric) -> int:
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_world_size(metric.process_group)
     return 1
+
+
+def _first_occurrences(ids: np.ndarray, n: int) -> np.ndarray | None:
+    """Mask of the first occurrence of each sample id among ``n`` samples; None: keep all (no ids, or none
+    repeated)."""
+    if len(ids) == 0:
+        return None
+    if len(ids) != n:
+        raise ValueError(f"sample_ids given for {len(ids)} of {n} samples; give them for all or none")
+    first = np.unique(ids, return_index=True)[1]
+    if len(first) == n:
+        return None
+    keep = np.zeros(n, dtype=bool)
+    keep[first] = True
+    return keep
+
+
+def _ids(sample_ids: Sequence[int]) -> np.ndarray:
+    return np.asarray(sample_ids, dtype=np.int64)
 
 
 def _cat(state: Tensor | list[Tensor], dtype: torch.dtype, tail: tuple[int, ...] = ()) -> Tensor:

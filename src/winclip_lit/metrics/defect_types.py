@@ -1,11 +1,10 @@
-"""Metrics per anomaly type: each type's anomalous images together with all normal images of the category
-(MVTec LOCO's logical and structural anomalies, as its papers report them beside the total)."""
+"""Samples per anomaly type: each type's anomalous images together with all normal images of the category
+(MVTec LOCO's logical and structural anomalies, as its papers report them beside the total); their metrics
+come from ``AnomalyMetrics.compute_with_subsets``."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-
-from winclip_lit.metrics.collection import AnomalyMetrics
 
 NORMAL_DEFECT = "good"
 """The ``defect`` of normal test images."""
@@ -25,17 +24,3 @@ def defect_type_samples(defects: Mapping[int, str], types: Sequence[str]) -> dic
         if mine:
             groups[kind] = sorted(normal + mine)
     return groups
-
-
-def metrics_by_defect_type(
-    metrics: AnomalyMetrics, groups: Mapping[str, Sequence[int]]
-) -> dict[str, dict[str, float]]:
-    """``{type: {metric: value}}`` of one category from its metric collection (updated with sample ids).
-
-    Args:
-        metrics: The category's metric collection after its updates.
-        groups: The sample ids of each type's subset (:func:`defect_type_samples`); empty: none.
-
-    A collective call under DDP (every rank must call it with the same groups).
-    """
-    return {kind: metrics.compute_subset(ids) for kind, ids in groups.items()}
