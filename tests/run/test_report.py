@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,42 @@ def test_report_lists_a_job_with_partial_results_as_unfinished(
     err = " ".join(capsys.readouterr().err.split())
     assert "report: unfinished 1_killed: 2 categories in metrics.partial.jsonl, no metrics.json" in err
     assert f"resume=true hydra.run.dir='{killed}'" in err
+
+
+def test_report_lists_each_folder_and_reads_each_metrics_json_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table, the notes, the ledger and the figures come from one walk of the folder and one parse of
+    each metrics.json: a sweep of thousands of jobs on a network disk is not read again for each of them."""
+    for k in (0, 1):
+        for seed in (0, 1):
+            cfg = make_config(f"shot={k}", "backbone=tiny_random")
+            cfg.seed = seed
+            config = OmegaConf.to_container(cfg, resolve=True)
+            write_run(tmp_path / f"k{k}_s{seed}", config, {"image_auroc": 0.5 + seed / 10})
+            (tmp_path / f"k{k}_s{seed}" / ".hydra").mkdir()
+    (tmp_path / "killed").mkdir()
+    (tmp_path / "killed" / "metrics.partial.jsonl").write_text(json.dumps({"category": "bottle"}) + "\n")
+    results = sorted(tmp_path.glob("*/metrics.json"))
+    reads: Counter[Path] = Counter()
+    listings: Counter[Path] = Counter()
+    read_text, scandir = Path.read_text, os.scandir
+
+    def counted_read_text(self: Path, *args: object, **kwargs: object) -> str:
+        if self.name == "metrics.json":
+            reads[self] += 1
+        return read_text(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counted_scandir(path: object = ".") -> object:
+        if isinstance(path, (str, os.PathLike)) and Path(path).is_relative_to(tmp_path):
+            listings[Path(path)] += 1
+        return scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", counted_read_text)
+    monkeypatch.setattr(os, "scandir", counted_scandir)
+    report(tmp_path)
+    monkeypatch.undo()
+    assert reads == Counter(dict.fromkeys(results, 1))
+    assert listings and max(listings.values()) == 1, listings
+    assert len((tmp_path / "ledger.csv").read_text().splitlines()) == 1 + len(results)
+    assert (tmp_path / "figures" / "sweep_shots.png").is_file()

@@ -34,15 +34,28 @@ def _percent(value: Any) -> str:
     return "" if value is None else f"{100.0 * float(value):.2f}"
 
 
-def ledger_rows(files: Iterable[Path], root: Path) -> list[list[str]]:
-    """Rows of every readable metrics.json (unreadable ones are left to the report's notes). MVTec LOCO's
-    anomaly types follow their category as ``<category>/<type>``."""
-    rows = []
+def read_runs(files: Iterable[Path]) -> list[tuple[Path, Any]]:
+    """Each metrics.json of ``files`` read and parsed once: ``(path, payload)``, where the payload is the
+    parsed JSON or the ``OSError`` / ``ValueError`` that reading or parsing it raised."""
+    runs: list[tuple[Path, Any]] = []
     for path in files:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            runs.append((path, json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError) as error:
+            runs.append((path, error))
+    return runs
+
+
+def ledger_rows(runs: Iterable[tuple[Path, Any]], root: Path) -> list[list[str]]:
+    """Rows of every readable metrics.json of ``runs`` (:func:`read_runs`; unreadable ones are left to the
+    report's notes). MVTec LOCO's anomaly types follow their category as ``<category>/<type>``."""
+    rows = []
+    for path, data in runs:
+        if isinstance(data, Exception):
+            continue
+        try:
             config, categories = data["config"], data["categories"]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (KeyError, TypeError):
             continue
         flat = flatten(config)
         dataset, k = flat.get("dataset.name", ""), flat.get("shot.k", "")
@@ -57,6 +70,6 @@ def ledger_rows(files: Iterable[Path], root: Path) -> list[list[str]]:
     return rows
 
 
-def write_ledger(path: Path, files: Iterable[Path], root: Path) -> Path:
-    """Write ``ledger.csv`` (atomically) for ``files`` found below ``root``."""
-    return write_csv(path, LEDGER_HEADER, ledger_rows(files, root))
+def write_ledger(path: Path, runs: Iterable[tuple[Path, Any]], root: Path) -> Path:
+    """Write ``ledger.csv`` (atomically) for the parsed ``runs`` (:func:`read_runs`) found below ``root``."""
+    return write_csv(path, LEDGER_HEADER, ledger_rows(runs, root))

@@ -4,6 +4,7 @@ the paper's figures (arXiv 2303.14814; docs/algorithm.md 9) where a setting is t
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from winclip_lit.config.errors import ConfigError
 from winclip_lit.config.keys import LOCATION_KEYS, SEED_KEY, flatten, setting_of
 from winclip_lit.engine.context import console
 from winclip_lit.engine.outputs import FAILED_FILE
-from winclip_lit.reporting.ledger import write_ledger
+from winclip_lit.reporting.ledger import read_runs, write_ledger
 from winclip_lit.reporting.tables import METRIC_LABELS, PARTIAL_FILE, markdown, mean_std, write_table
 
 PAPER: dict[tuple[str, int], dict[str, float]] = {
@@ -154,9 +155,41 @@ def cell(stats: tuple[float, float | None] | None) -> str:
     return f"{mean:.1f} ± {'–' if std is None else f'{std:.1f}'}"
 
 
-def find_results(root: Path) -> list[Path]:
-    """Every metrics.json below ``root`` (sorted)."""
-    return sorted(p for p in root.rglob("metrics.json") if ".ddp" not in p.parts)
+@dataclass
+class Found:
+    """What one walk of a run or sweep folder finds (both sorted, nothing below a ``.ddp`` folder)."""
+
+    results: list[Path]
+    """Every metrics.json."""
+    jobs: list[Path]
+    """Every folder that ran: holds ``.hydra/`` or ``metrics.partial.jsonl``."""
+
+
+def walk(root: Path) -> Found:
+    """Walk ``root`` once (one directory listing per folder, symlinked folders not followed, like
+    ``Path.rglob``) for its metrics.json files and job folders."""
+    results, jobs = [], set()
+    folders = [root] if root.is_dir() else []
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except PermissionError:
+            continue
+        for entry in entries:
+            path = folder / entry.name
+            wanted = entry.name in ("metrics.json", ".hydra", PARTIAL_FILE)
+            if wanted and (not entry.is_symlink() or path.exists()):  # a dangling link is no result
+                if entry.name == "metrics.json":
+                    results.append(path)
+                else:
+                    jobs.add(folder)
+            if entry.name != ".ddp" and entry.is_dir(follow_symlinks=False):
+                folders.append(path)
+    return Found(
+        sorted(p for p in results if ".ddp" not in p.parts), sorted(j for j in jobs if ".ddp" not in j.parts)
+    )
 
 
 def _finished_count(partial: Path) -> int:
@@ -170,13 +203,15 @@ def _finished_count(partial: Path) -> int:
     return len(categories)
 
 
-def unfinished_jobs(root: Path) -> list[str]:
+def unfinished_jobs(root: Path, found: Found | None = None) -> list[str]:
     """Job folders below ``root`` that ran (``.hydra/`` or ``metrics.partial.jsonl``) but hold no
-    metrics.json, each as ``skipped <job>: <reason>`` or ``unfinished <job>: <what to do>``."""
+    metrics.json, each as ``skipped <job>: <reason>`` or ``unfinished <job>: <what to do>``.
+    ``found`` is :func:`walk` of ``root`` (walked here if not given)."""
+    found = walk(root) if found is None else found
+    results = set(found.results)
     notes = []
-    jobs = {p.parent for p in root.rglob(".hydra")} | {p.parent for p in root.rglob(PARTIAL_FILE)}
-    for job in sorted(j for j in jobs if ".ddp" not in j.parts):
-        if (job / "metrics.json").exists() or job == root and find_results(root):
+    for job in found.jobs:
+        if job / "metrics.json" in results or job == root and results:
             continue
         failed = job / FAILED_FILE
         reason = (
@@ -199,13 +234,15 @@ def _seed(config: Mapping[str, Any]) -> Any:
     return flat.get(SEED_KEY, flat.get("shot.seed"))
 
 
-def group_runs(files: Iterable[Path]) -> tuple[list[Group], list[str]]:
-    """Group runs by setting, in order of first appearance; also the unreadable files with the reason."""
+def group_runs(runs: Iterable[tuple[Path, Any]]) -> tuple[list[Group], list[str]]:
+    """Group the parsed runs (``ledger.read_runs``) by setting, in order of first appearance; also the
+    unreadable files with the reason."""
     groups: dict[str, Group] = {}
     broken = []
-    for path in files:
+    for path, data in runs:
         try:
-            data = json.loads(path.read_text())
+            if isinstance(data, Exception):
+                raise data
             config, mean = data["config"], data["mean"]
         except (OSError, ValueError, KeyError, TypeError) as error:
             broken.append(f"{path}: unreadable ({type(error).__name__}: {' '.join(str(error).split())[:80]})")
@@ -250,26 +287,43 @@ def label(setting: Mapping[str, Any], varying: Sequence[str]) -> str:
     return ", ".join(f"{key}={json.dumps(setting.get(key), default=str)}" for key in varying)
 
 
-def build_report(root: Path) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the report of every run below ``root``."""
-    from winclip_lit.metrics import METRIC_KEYS
-
-    files = find_results(root)
-    if not files:
-        raise ConfigError(f"no metrics.json below {root}; point report.py dir=... at a run or sweep folder")
-    groups, broken = group_runs(files)
-    for note in [*(f"skipped {b}" for b in broken), *unfinished_jobs(root)]:
-        console.print(f"report: {note}")
-    if not groups:
-        raise ConfigError(f"no readable metrics.json below {root}")
-    match_paper(groups)
+def varying_keys(groups: Sequence[Group]) -> list[str]:
+    """The setting keys whose value differs between the groups (of the dataset keys only dataset.name when
+    the dataset varies)."""
     keys = sorted({k for g in groups for k in g.setting})
     varying = [k for k in keys if len({json.dumps(g.setting.get(k), default=str) for g in groups}) > 1]
     if "dataset.name" in varying:  # the other dataset keys follow from the dataset
         varying = [k for k in varying if k == "dataset.name" or not k.startswith("dataset.")]
+    return varying
+
+
+def collect_groups(
+    root: Path, found: Found | None = None, runs: Sequence[tuple[Path, Any]] | None = None
+) -> list[Group]:
+    """The groups of every run below ``root``, matched to the published rows; prints the skipped and
+    unfinished jobs and the repeated seeds. ``found`` is :func:`walk` of ``root`` and ``runs`` its parsed
+    results (``ledger.read_runs``); both are made here if not given."""
+    found = walk(root) if found is None else found
+    if not found.results:
+        raise ConfigError(f"no metrics.json below {root}; point report.py dir=... at a run or sweep folder")
+    groups, broken = group_runs(read_runs(found.results) if runs is None else runs)
+    for note in [*(f"skipped {b}" for b in broken), *unfinished_jobs(root, found)]:
+        console.print(f"report: {note}")
+    if not groups:
+        raise ConfigError(f"no readable metrics.json below {root}")
+    match_paper(groups)
+    varying = varying_keys(groups)
     for group in groups:
         for note in group.repeated_seeds():
             console.print(f"report: warning: setting {label(group.setting, varying)} holds {note}")
+    return groups
+
+
+def report_table(groups: Sequence[Group]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the report of ``groups`` (:func:`collect_groups`)."""
+    from winclip_lit.metrics import METRIC_KEYS
+
+    varying = varying_keys(groups)
     header = ["setting", "seeds", *(METRIC_LABELS[k] for k in METRIC_KEYS), "published (in brackets)"]
     rows = []
     for group in groups:
@@ -282,6 +336,11 @@ def build_report(root: Path) -> tuple[list[str], list[list[str]]]:
         seeds = ",".join(str(s) for s in group.seeds)
         rows.append([label(group.setting, varying), seeds, *cells, group.paper_row or "-"])
     return header, rows
+
+
+def build_report(root: Path) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the report of every run below ``root``."""
+    return report_table(collect_groups(root))
 
 
 def report(root: str | Path, output_dir: str | Path | None = None, figures: bool = True) -> Path:
@@ -298,15 +357,17 @@ def report(root: str | Path, output_dir: str | Path | None = None, figures: bool
     """
     root = Path(root).expanduser()
     out = Path(output_dir or root)
-    header, rows = build_report(root)
+    found = walk(root)  # the folder is walked and every metrics.json parsed once, for all the outputs
+    runs = read_runs(found.results)
+    groups = collect_groups(root, found, runs)
+    header, rows = report_table(groups)
     md, _ = write_table(out / "report", header, rows)
-    ledger = write_ledger(out / "ledger.csv", find_results(root), root)
+    ledger = write_ledger(out / "ledger.csv", runs, root)
     print(markdown(header, rows))
     drawn = {}
     if figures:
         from winclip_lit.reporting.sweep_plots import draw_sweep_figures
 
-        groups, _ = group_runs(find_results(root))
         drawn = draw_sweep_figures(out / "figures", [(g.setting, g.means) for g in groups], paper=PAPER)
     note = "".join(f", {p}" for p in drawn.values()) + f" and {ledger}"
     console.print(
